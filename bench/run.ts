@@ -1,0 +1,34 @@
+// `npm run bench -- <name> [--n N]`: runs one benchmark. Each prints a readable summary and, as its
+// last line, one JSON object {"bench","n","seconds","perSec","baselinePerSec","ratio","peakRssMb"}
+// with the baseline measured in the same run.
+import { parseArgs } from 'node:util';
+
+export interface BenchResult {
+  bench: string;
+  n: number;
+  seconds: number;
+  perSec: number;
+  baselinePerSec: number;
+  ratio: number;
+  peakRssMb: number;
+}
+
+const benches: Record<string, { defaultN: number; run: (n: number) => Promise<BenchResult> }> = {
+  runtime: { defaultN: 20_000, run: async (n) => (await import('./runtime.bench.ts')).runRuntimeBench(n) },
+};
+
+const { positionals, values } = parseArgs({ allowPositionals: true, options: { n: { type: 'string' } } });
+const name = positionals[0];
+const bench = name ? benches[name] : undefined;
+if (!name || !bench) {
+  process.stderr.write(`usage: npm run bench -- <${Object.keys(benches).join('|')}> [--n N]\n`);
+  process.exit(2);
+}
+const n = values.n === undefined ? bench.defaultN : Number(values.n);
+if (!Number.isInteger(n) || n < 1) {
+  process.stderr.write(`--n must be a positive integer, got ${values.n}\n`);
+  process.exit(2);
+}
+const result = await bench.run(n);
+process.stdout.write(`${JSON.stringify(result)}\n`);
+process.exit(0);

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { logLevel } from 'kafkajs';
+import { kafkajsLogCreator, type KafkaLogger } from './logger.ts';
+
+describe('kafkajsLogCreator', () => {
+  it('maps kafkajs levels to logger methods, message to msg, extras to the object', () => {
+    const calls: [string, object, string | undefined][] = [];
+    const record =
+      (method: string) =>
+      (obj: object, msg?: string): void => {
+        calls.push([method, obj, msg]);
+      };
+    const logger: KafkaLogger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+    const log = kafkajsLogCreator(logger)(logLevel.DEBUG);
+    const entry = (level: logLevel, message: string) => ({
+      namespace: 'Connection',
+      level,
+      label: logLevel[level],
+      log: { timestamp: '2026-01-01T00:00:00.000Z', logger: 'kafkajs', message, broker: '127.0.0.1:9092', error: 'boom' },
+    });
+    log(entry(logLevel.ERROR, 'e'));
+    log(entry(logLevel.WARN, 'w'));
+    log(entry(logLevel.INFO, 'i'));
+    log(entry(logLevel.DEBUG, 'd'));
+    log(entry(logLevel.NOTHING, 'n'));
+    const obj = { component: 'kafkajs', namespace: 'Connection', broker: '127.0.0.1:9092', error: 'boom' };
+    expect(calls).toEqual([
+      ['error', obj, 'e'],
+      ['warn', obj, 'w'],
+      ['info', obj, 'i'],
+      ['debug', obj, 'd'],
+    ]);
+  });
+});

@@ -1,0 +1,165 @@
+// Legacy Office 365 connector "MessageCard" payloads for Teams incoming webhooks, and the pure
+// builders of the cards syncfleet sends.
+//
+// Sections are sent with `markdown: false`: error texts and job names are shown as written, never
+// interpreted as Markdown.
+
+export interface MessageCardFact {
+  name: string;
+  value: string;
+}
+
+export interface MessageCardSection {
+  activityTitle: string;
+  activitySubtitle?: string;
+  facts: MessageCardFact[];
+  text?: string;
+  markdown?: boolean;
+}
+
+export interface MessageCard {
+  '@type': 'MessageCard';
+  '@context': 'https://schema.org/extensions';
+  summary: string;
+  themeColor: string;
+  title: string;
+  sections: MessageCardSection[];
+}
+
+export const THEME_COLORS = {
+  failure: 'D13438',
+  success: '2EB886',
+  info: '0078D7',
+} as const;
+
+/** Longest error text put on a card, in characters (Teams refuses messages over ~28 KB). */
+export const MAX_ERROR_TEXT_LENGTH = 2000;
+const TRUNCATION_MARK = '… (truncated)';
+const MAX_CAUSES = 3;
+
+export type FactValue = string | number | boolean | Date | null | undefined;
+
+/** Shorten `text` to at most `max` characters, marking the cut. */
+export function truncateText(text: string, max = MAX_ERROR_TEXT_LENGTH): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, Math.max(0, max - TRUNCATION_MARK.length))}${TRUNCATION_MARK}`;
+}
+
+function describeOne(error: unknown): string {
+  if (error instanceof Error) return error.message === '' ? error.name : `${error.name}: ${error.message}`;
+  if (typeof error === 'string') return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}
+
+/** `Name: message`, followed by up to three `Caused by:` lines. No stack: cards are for people. */
+export function describeError(error: unknown): string {
+  const lines = [describeOne(error)];
+  let cause = error instanceof Error ? error.cause : undefined;
+  for (let i = 0; cause !== undefined && i < MAX_CAUSES; i++) {
+    lines.push(`Caused by: ${describeOne(cause)}`);
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  return lines.join('\n');
+}
+
+function factValue(value: Exclude<FactValue, null | undefined>): string {
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
+/** Facts from a record (insertion order) or a list; null and undefined values are left out. */
+export function toFacts(facts: Readonly<Record<string, FactValue>> | readonly MessageCardFact[]): MessageCardFact[] {
+  if (Array.isArray(facts)) return facts.map((fact: MessageCardFact) => ({ name: fact.name, value: fact.value }));
+  const out: MessageCardFact[] = [];
+  for (const [name, value] of Object.entries(facts as Readonly<Record<string, FactValue>>)) {
+    if (value !== null && value !== undefined) out.push({ name, value: factValue(value) });
+  }
+  return out;
+}
+
+function card(input: { title: string; summary?: string; themeColor: string; sections: MessageCardSection[] }): MessageCard {
+  return {
+    '@type': 'MessageCard',
+    '@context': 'https://schema.org/extensions',
+    summary: input.summary ?? input.title,
+    themeColor: input.themeColor,
+    title: input.title,
+    sections: input.sections,
+  };
+}
+
+export interface RunFailedCardInput {
+  jobName: string;
+  queue: string;
+  sync: string;
+  runId: string;
+  /** BullMQ's `job.id`. */
+  jobId: string | undefined;
+  /** Attempts made, the last one included. */
+  attempts: number;
+  error: unknown;
+  finishedAt: Date | string;
+}
+
+/** Red card: a run failed for good (its last attempt failed). */
+export function runFailedCard(input: RunFailedCardInput): MessageCard {
+  const finishedAt = input.finishedAt instanceof Date ? input.finishedAt.toISOString() : input.finishedAt;
+  return card({
+    title: `${input.jobName} failed`,
+    summary: `${input.jobName} failed after ${input.attempts} attempt${input.attempts === 1 ? '' : 's'}`,
+    themeColor: THEME_COLORS.failure,
+    sections: [
+      {
+        activityTitle: `Run ${input.runId} of ${input.jobName} (${input.sync}) failed`,
+        facts: toFacts({
+          Sync: input.sync,
+          Job: input.jobName,
+          Queue: input.queue,
+          'Job id': input.jobId,
+          'Run id': input.runId,
+          Attempts: input.attempts,
+          'Finished at': finishedAt,
+        }),
+        text: truncateText(describeError(input.error)),
+        markdown: false,
+      },
+    ],
+  });
+}
+
+export interface RunSucceededCardInput {
+  title: string;
+  facts: Readonly<Record<string, FactValue>> | readonly MessageCardFact[];
+  text?: string;
+}
+
+/** Green card: a run completed (e.g. dispo-patcher's "N offers patched"). */
+export function runSucceededCard(input: RunSucceededCardInput): MessageCard {
+  const section: MessageCardSection = { activityTitle: input.title, facts: toFacts(input.facts), markdown: false };
+  if (input.text !== undefined) section.text = truncateText(input.text);
+  return card({ title: input.title, themeColor: THEME_COLORS.success, sections: [section] });
+}
+
+export interface TestCardInput {
+  jobName: string;
+  sentAt?: Date;
+}
+
+/** Blue card sent by a dry run with notifications on: proves the webhook works, changes nothing. */
+export function testCard(input: TestCardInput): MessageCard {
+  const title = `Test notification from ${input.jobName}`;
+  return card({
+    title,
+    themeColor: THEME_COLORS.info,
+    sections: [
+      {
+        activityTitle: 'Dry run: this is a test notification, nothing was changed',
+        facts: toFacts({ Job: input.jobName, 'Sent at': input.sentAt ?? new Date() }),
+        markdown: false,
+      },
+    ],
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * Redis key names of one fleet. Every key of a fleet shares the hash tag `{prefix}` so that a
+ * Redis Cluster keeps them in one slot, as BullMQ's multi-key scripts require.
+ */
+export function bullPrefix(fleetPrefix: string): string {
+  return `{${fleetPrefix}}`;
+}
+
+export interface FleetKeys {
+  /** Stream of run records waiting to be written to the Postgres run ledger. */
+  ledgerOutbox: string;
+  /** When the last run of a singleton queue finished (ms): the overlap policy reads it. */
+  lastFinished(queue: string): string;
+  /** Set once the sync's initial job has succeeded: the chronology guard reads it. */
+  initialSucceeded(sync: string): string;
+}
+
+export function fleetKeys(fleetPrefix: string): FleetKeys {
+  const base = `${bullPrefix(fleetPrefix)}:fleet`;
+  return {
+    ledgerOutbox: `${base}:ledger-outbox`,
+    lastFinished: (queue) => `${base}:queue:${queue}:last-finished`,
+    initialSucceeded: (sync) => `${base}:sync:${sync}:initial-succeeded`,
+  };
+}

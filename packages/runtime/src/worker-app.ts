@@ -1,0 +1,486 @@
+import { randomUUID } from 'node:crypto';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { z } from 'zod';
+import { createPool } from '@syncfleet/db';
+import {
+  initialJobOf,
+  jobsOfQueue,
+  type AnyCatalogue,
+  type JobDefinition,
+  type JobNamesOfQueue,
+  type PayloadOf,
+} from '@syncfleet/jobs';
+import { createLogger, secretsFromEnv, withRunContext, type Logger } from '@syncfleet/log';
+import { createJobMetrics, createRegistry, type Registry } from '@syncfleet/metrics';
+import { createNoopNotifier, createTeamsNotifier, runFailedCard, type Notifier } from '@syncfleet/notify';
+import { CleanupStack } from './cleanup-stack.ts';
+import { createFleetQueue } from './enqueue.ts';
+import type { WorkerConfig } from './env.ts';
+import { startHealthServer } from './health-server.ts';
+import { bullPrefix, fleetKeys } from './keys.ts';
+import { appendToOutbox, createLedgerFlusher, type LedgerFlusher, type RunRecord, type RunStatus } from './ledger.ts';
+
+export interface RunContext {
+  runId: string;
+  jobId: string;
+  jobName: string;
+  /** 1 for the first attempt; a retry or a take-over after a stall counts up. */
+  attempt: number;
+  log: Logger;
+  /** Aborted when the app is stopping and the run has used up the shutdown timeout. */
+  signal: AbortSignal;
+  /** The payload asked for a dry run and the job supports it: compute and report, write nothing. */
+  dryRun: boolean;
+  /** When the job came due (its schedule tick or when it was enqueued). */
+  dueAt: Date;
+  job: Job;
+}
+
+export interface RunOutcome {
+  /** Whatever the run counted (records read, written, unchanged...): the ledger and metrics keep it. */
+  counts?: Record<string, number>;
+  /** The time window the run covered, if it works on one. */
+  window?: { start: Date; end: Date };
+  /** The run found nothing to do: a skipped run with this reason (not a failure). */
+  skipped?: string;
+  /** Returned to whoever waits on the job (e.g. `fleet enqueue --wait`). */
+  result?: unknown;
+}
+
+export type JobHandler<P> = (payload: P, ctx: RunContext) => Promise<RunOutcome | void>;
+
+/** One handler per job of the queue: a missing one does not compile. */
+export type HandlerMap<C extends AnyCatalogue, Q extends string> = {
+  [N in JobNamesOfQueue<C, Q>]: JobHandler<PayloadOf<C, N>>;
+};
+
+export interface RunSummary {
+  runId: string;
+  status: RunStatus;
+  reason?: string;
+  counts?: Record<string, number>;
+  result?: unknown;
+}
+
+export interface WorkerAppOptions<C extends AnyCatalogue, Q extends keyof C['queues'] & string> {
+  appName: string;
+  catalogue: C;
+  queue: Q;
+  handlers: HandlerMap<C, Q>;
+  config: WorkerConfig;
+  logger?: Logger;
+  registry?: Registry;
+  notifier?: Notifier;
+}
+
+export interface WorkerApp {
+  start(): Promise<void>;
+  /** Takes no new job, lets the active run finish (up to SHUTDOWN_TIMEOUT_MS), closes everything. */
+  stop(): Promise<void>;
+  readonly log: Logger;
+  readonly registry: Registry;
+  /** The port /healthz and /metrics listen on, once started. */
+  readonly healthPort: number | undefined;
+  /** Moves every run record still in the outbox to Postgres now. */
+  flushLedger(): Promise<number>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/** Refuses to boot when a job of the queue has no handler, or a handler has no job. */
+export function assertHandlersMatchQueue(catalogue: AnyCatalogue, queue: string, handlers: Record<string, unknown>): JobDefinition[] {
+  if (!Object.hasOwn(catalogue.queues, queue)) throw new Error(`unknown queue "${queue}"`);
+  const jobs = jobsOfQueue(catalogue, queue);
+  const missing = jobs.filter((job) => typeof handlers[job.name] !== 'function').map((job) => job.name);
+  const extra = Object.keys(handlers).filter((name) => !jobs.some((job) => job.name === name));
+  const problems = [
+    ...missing.map((name) => `job ${name} of queue ${queue} has no handler`),
+    ...extra.map((name) => `handler ${name} matches no job of queue ${queue}`),
+  ];
+  if (jobs.length === 0) problems.push(`queue ${queue} has no jobs`);
+  if (problems.length > 0) throw new Error(`cannot start the worker of queue ${queue}:\n  - ${problems.join('\n  - ')}`);
+  return jobs;
+}
+
+/** How long a run works before the ledger shows it as 'running'. */
+const runningRecordAfterMs = 250;
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queues'] & string>(
+  options: WorkerAppOptions<C, Q>,
+): WorkerApp {
+  const { catalogue, queue, config, appName } = options;
+  const handlers = options.handlers as unknown as Record<string, JobHandler<unknown>>;
+  const jobs = new Map(assertHandlersMatchQueue(catalogue, queue, handlers).map((job) => [job.name, job]));
+  const queueSpec = catalogue.queues[queue]!;
+  const tracksLastFinished = queueSpec.singleton && [...jobs.values()].some((job) => job.overlap === 'skip');
+  const secrets = secretsFromEnv(process.env);
+  if (config.TEAMS_WEBHOOK_URL) secrets.push(config.TEAMS_WEBHOOK_URL);
+  const log = options.logger ?? createLogger({ name: appName, level: config.LOG_LEVEL, secrets });
+  const scrub = (text: string): string => secrets.reduce((t, s) => (s.length >= 6 ? t.replaceAll(s, '[REDACTED]') : t), text);
+  const registry = options.registry ?? createRegistry(appName);
+  const metrics = createJobMetrics(registry);
+  const notifier =
+    options.notifier ??
+    (config.TEAMS_WEBHOOK_URL ? createTeamsNotifier({ webhookUrl: config.TEAMS_WEBHOOK_URL, log }) : createNoopNotifier(log));
+  const keys = fleetKeys(config.FLEET_PREFIX);
+  const workerId = config.WORKER_ID;
+  const stack = new CleanupStack();
+  const shutdown = new AbortController();
+  const notifications = new Set<Promise<unknown>>();
+  let worker: Worker | undefined;
+  let flusher: LedgerFlusher | undefined;
+  let healthPort: number | undefined;
+  let state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
+
+  const initialSucceeded = async (sync: string, commands: Redis, pool: ReturnType<typeof createPool>): Promise<boolean> => {
+    if ((await commands.exists(keys.initialSucceeded(sync))) === 1) return true;
+    // Redis may have been emptied: the ledger remembers.
+    const found = await pool.query(
+      `SELECT 1 FROM run_ledger WHERE fleet = $1 AND sync = $2 AND kind = 'initial' AND status = 'succeeded' AND NOT dry_run LIMIT 1`,
+      [config.FLEET_PREFIX, sync],
+    );
+    if (found.rowCount === 0) return false;
+    await commands.set(keys.initialSucceeded(sync), String(Date.now()));
+    return true;
+  };
+
+  const notify = (record: RunRecord, attempts: number): void => {
+    const sent = notifier
+      .send(
+        runFailedCard({
+          jobName: record.jobName,
+          queue: record.queue,
+          sync: record.sync,
+          runId: record.runId,
+          jobId: record.jobId,
+          attempts,
+          error: record.error ?? 'unknown error',
+          finishedAt: new Date(record.finishedAt ?? Date.now()),
+        }),
+      )
+      .catch((error: unknown) => log.warn({ err: error }, 'failed-run notification not sent'));
+    notifications.add(sent);
+    void sent.finally(() => notifications.delete(sent));
+  };
+
+  /**
+   * `commands` serves the guards' reads. `workerConnection` is the connection BullMQ itself uses to
+   * complete jobs: a run's record is queued on it, unawaited, before the processor returns, so
+   * Redis stores the record before it marks the job done (one connection keeps order) and the run
+   * pays no extra round trip.
+   */
+  // Label lookups cost more than the update itself on a quick run: one child per job and outcome.
+  const outcomeMetricsCache = new Map<string, { runs: { inc(): void }; duration: { observe(value: number): void } }>();
+  const outcomeMetrics = (record: RunRecord) => {
+    const cacheKey = `${record.jobName}\u0000${record.status}`;
+    let cached = outcomeMetricsCache.get(cacheKey);
+    if (!cached) {
+      cached = {
+        runs: metrics.runs.labels({ job: record.jobName, sync: record.sync, status: record.status }),
+        duration: metrics.duration.labels({ job: record.jobName, status: record.status }),
+      };
+      outcomeMetricsCache.set(cacheKey, cached);
+    }
+    return cached;
+  };
+
+  const createProcessor = (commands: Redis, workerConnection: Redis, pool: ReturnType<typeof createPool>) => {
+    return async (job: Job): Promise<RunSummary> => {
+      const startedAt = Date.now();
+      const runId = randomUUID();
+      const def = jobs.get(job.name);
+      const attempt = Math.max(job.attemptsStarted, job.attemptsMade + 1);
+      const dueAt = job.timestamp + (job.delay ?? 0);
+      const jobId = job.id ?? 'unknown';
+      const runLog = withRunContext(log, { jobId, jobName: job.name, runId, queue });
+      const base: RunRecord = {
+        runId,
+        fleet: config.FLEET_PREFIX,
+        jobName: job.name,
+        sync: def?.sync ?? queueSpec.sync,
+        kind: def?.kind ?? 'manual',
+        queue,
+        jobId,
+        attempt,
+        status: 'running',
+        final: false,
+        dueAt,
+        startedAt,
+        finishedAt: null,
+        counts: {},
+        windowStart: null,
+        windowEnd: null,
+        reason: null,
+        error: null,
+        workerId,
+        dryRun: false,
+        afterStall: job.attemptsStarted > job.attemptsMade + 1,
+      };
+
+      /**
+       * Ends the run: its record, and the keys it sets, are sent ahead of the job's completion on
+       * the connection BullMQ completes it with, unawaited: Redis stores them first, and the run
+       * pays no round trip of its own.
+       */
+      const finish = (patch: Partial<RunRecord>, setKeys: Array<[key: string, value: string]> = []): RunRecord => {
+        const record: RunRecord = { ...base, ...patch, finishedAt: Date.now() };
+        const onError = (error: unknown): void => {
+          metrics.outboxErrors.inc();
+          runLog.error({ err: error, record }, 'run record not stored in the outbox');
+        };
+        // One socket write for the record, the keys and BullMQ's completion that follows in the
+        // same turn of the event loop (system calls dominate the cost of a quick run).
+        const socket = workerConnection.status === 'ready' ? workerConnection.stream : undefined;
+        socket?.cork();
+        appendToOutbox(workerConnection, keys.ledgerOutbox, record).catch(onError);
+        for (const [key, value] of setKeys) workerConnection.set(key, value).catch(onError);
+        if (socket) setImmediate(() => socket.uncork());
+        const seconds = (record.finishedAt! - startedAt) / 1000;
+        const outcome = outcomeMetrics(record);
+        outcome.runs.inc();
+        outcome.duration.observe(seconds);
+        for (const [name, value] of Object.entries(record.counts)) {
+          if (value > 0) metrics.records.inc({ job: record.jobName, count: name }, value);
+        }
+        if (record.status === 'succeeded') metrics.lastSuccess.set({ job: record.jobName, sync: record.sync }, record.finishedAt! / 1000);
+        const fields = { status: record.status, durationMs: record.finishedAt! - startedAt, attempt, counts: record.counts };
+        if (record.status === 'failed') runLog.error({ ...fields, final: record.final, error: record.error }, 'run failed');
+        else if (record.status === 'refused' || record.status === 'skipped') runLog.info({ ...fields, reason: record.reason }, `run ${record.status}`);
+        else runLog.info(fields, 'run finished');
+        return record;
+      };
+      /** What the overlap policy needs to know when the run ended (singleton queues with a `skip` job). */
+      const finishedKeys = (): Array<[string, string]> => (tracksLastFinished ? [[keys.lastFinished(queue), String(Date.now())]] : []);
+      const fail = (error: unknown, final: boolean, rethrow: unknown): never => {
+        const record = finish({ status: 'failed', final, error: scrub(errorText(error)) }, finishedKeys());
+        if (final) notify(record, attempt);
+        throw rethrow;
+      };
+
+      if (!def) {
+        return fail(new Error(`no job named ${job.name} in queue ${queue}`), true, new UnrecoverableError(`unknown job ${job.name}`));
+      }
+      const parsed = def.payload.safeParse(job.data);
+      if (!parsed.success) {
+        const message = `invalid payload: ${z.prettifyError(parsed.error)}`;
+        return fail(new Error(message), true, new UnrecoverableError(message));
+      }
+      const payload: unknown = parsed.data;
+      const dryRun = def.dryRun && typeof payload === 'object' && payload !== null && (payload as { dryRun?: unknown }).dryRun === true;
+      base.dryRun = dryRun;
+
+      if (def.kind === 'healing' && config.HEAL_MUST_WAIT_FOR_INITIAL_SYNC) {
+        const initial = initialJobOf(catalogue, def.sync);
+        if (initial && !(await initialSucceeded(def.sync, commands, pool))) {
+          const reason = `refused: ${def.name} waits until ${initial.name} has succeeded once (HEAL_MUST_WAIT_FOR_INITIAL_SYNC=true)`;
+          finish({ status: 'refused', reason });
+          return { runId, status: 'refused', reason };
+        }
+      }
+      if (def.overlap === 'skip' && job.repeatJobKey && queueSpec.singleton) {
+        const lastFinished = Number(await commands.get(keys.lastFinished(queue)));
+        if (lastFinished > dueAt) {
+          const reason = `skipped: this tick came due at ${new Date(dueAt).toISOString()} while another run of ${def.sync} was active (overlap policy skip)`;
+          finish({ status: 'skipped', reason });
+          return { runId, status: 'skipped', reason };
+        }
+      }
+
+      // A trigger deduplicated "while waiting" (API, CLI) stops deduplicating once its run starts.
+      if (job.deduplicationId) {
+        job.removeDeduplicationKey().catch((error: unknown) => runLog.warn({ err: error }, 'deduplication id not released'));
+      }
+      // A run that lasts shows up in the ledger as 'running'; a quick one only writes its final record.
+      const announce = setTimeout(() => {
+        commands.xadd(keys.ledgerOutbox, '*', 'r', JSON.stringify(base)).catch((error: unknown) => runLog.warn({ err: error }, 'run start not recorded'));
+      }, runningRecordAfterMs);
+      runLog.debug({ attempt, dryRun }, 'run started');
+      metrics.active.inc({ queue });
+      try {
+        const outcome = (await handlers[def.name]!(payload, {
+          runId,
+          jobId,
+          jobName: def.name,
+          attempt,
+          log: runLog,
+          signal: shutdown.signal,
+          dryRun,
+          dueAt: new Date(dueAt),
+          job,
+        })) ?? {};
+        const status: RunStatus = outcome.skipped ? 'skipped' : 'succeeded';
+        finish(
+          {
+            status,
+            reason: outcome.skipped ?? null,
+            counts: outcome.counts ?? {},
+            windowStart: outcome.window?.start.getTime() ?? null,
+            windowEnd: outcome.window?.end.getTime() ?? null,
+          },
+          status === 'succeeded' && def.kind === 'initial' && !dryRun
+            ? [...finishedKeys(), [keys.initialSucceeded(def.sync), String(Date.now())]]
+            : finishedKeys(),
+        );
+        return {
+          runId,
+          status,
+          ...(outcome.skipped ? { reason: outcome.skipped } : {}),
+          ...(outcome.counts ? { counts: outcome.counts } : {}),
+          ...(outcome.result !== undefined ? { result: outcome.result } : {}),
+        };
+      } catch (error) {
+        const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        return fail(error, final, error);
+      } finally {
+        clearTimeout(announce);
+        metrics.active.dec({ queue });
+      }
+    };
+  };
+
+  const closeWorker = async (w: Worker): Promise<void> => {
+    const closing = w.close();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      closing.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), config.SHUTDOWN_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      log.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'active run did not finish in time: aborting it; its job will be taken over after its lock expires');
+      shutdown.abort(new Error('worker shutting down'));
+      await w.close(true);
+    }
+  };
+
+  const app: WorkerApp = {
+    log,
+    registry,
+    get healthPort() {
+      return healthPort;
+    },
+    async start() {
+      if (state !== 'idle') throw new Error(`cannot start a worker app that is ${state}`);
+      state = 'starting';
+      try {
+        const commands = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 20, connectionName: `${appName}:commands` });
+        commands.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+        stack.push('redis', async () => {
+          await commands.quit();
+        });
+        const pool = createPool({
+          connectionString: config.DATABASE_URL,
+          applicationName: appName,
+          max: 3,
+          onError: (error) => log.warn({ err: error }, 'postgres pool error'),
+        });
+        stack.push('postgres', () => pool.end());
+        await pool.query('SELECT 1 FROM run_ledger LIMIT 0').catch((error: unknown) => {
+          throw new Error(`the run ledger is not reachable (did migrations run?): ${scrub(errorText(error))}`);
+        });
+
+        const fleetQueue = createFleetQueue(commands, config.FLEET_PREFIX, queue);
+        stack.push('queue', () => fleetQueue.close());
+        if (queueSpec.singleton) await fleetQueue.setGlobalConcurrency(1);
+
+        const flusherConnection = commands.duplicate({ connectionName: `${appName}:ledger` });
+        flusherConnection.on('error', (error) => log.warn({ err: error }, 'redis connection error (ledger)'));
+        stack.push('ledger connection', async () => {
+          await flusherConnection.quit();
+        });
+        const ledger = createLedgerFlusher({
+          redis: flusherConnection,
+          pool,
+          outboxKey: keys.ledgerOutbox,
+          consumer: workerId,
+          onError: (error) => {
+            metrics.outboxErrors.inc();
+            log.warn({ err: error }, 'run ledger write failed; records stay in the outbox and are retried');
+          },
+        });
+        await ledger.start();
+        flusher = ledger;
+        stack.push('ledger', async () => {
+          await ledger.stop();
+          await ledger.drain();
+        });
+
+        stack.push('notifications', async () => {
+          await Promise.allSettled([...notifications]);
+        });
+
+        const health = await startHealthServer({
+          host: config.HEALTH_HOST,
+          port: config.HEALTH_PORT,
+          registry,
+          status: () => ({
+            ok: state === 'running' && commands.status === 'ready' && (worker?.isRunning() ?? false),
+            app: appName,
+            queue,
+            workerId,
+            state,
+            redis: commands.status,
+          }),
+        });
+        healthPort = health.port;
+        stack.push('health server', () => health.close());
+
+        const workerConnection = commands.duplicate({ maxRetriesPerRequest: null, connectionName: `${appName}:worker` });
+        // BullMQ uses this instance itself (not a copy) for its non-blocking commands.
+        workerConnection.on('error', (error) => log.warn({ err: error }, 'redis connection error (worker)'));
+        stack.push('worker connection', async () => {
+          await workerConnection.quit().catch(() => undefined);
+        });
+        const w = new Worker(queue, createProcessor(commands, workerConnection, pool), {
+          connection: workerConnection,
+          prefix: bullPrefix(config.FLEET_PREFIX),
+          concurrency: queueSpec.concurrency,
+          lockDuration: config.LOCK_DURATION_MS,
+          stalledInterval: config.STALLED_INTERVAL_MS,
+          maxStalledCount: 1,
+          autorun: false,
+          name: workerId,
+        });
+        w.on('error', (error) => log.error({ err: error }, 'worker error'));
+        w.on('stalled', (jobId) => log.warn({ jobId, queue }, 'job stalled: its worker stopped answering; it will run again'));
+        worker = w;
+        stack.push('worker', () => closeWorker(w));
+        w.run().catch((error: unknown) => log.error({ err: error }, 'worker loop stopped'));
+        await w.waitUntilReady();
+        state = 'running';
+        log.info({ queue, workerId, healthPort, concurrency: queueSpec.concurrency, singleton: queueSpec.singleton }, 'worker app started');
+      } catch (error) {
+        state = 'stopping';
+        await stack.release((name, e) => log.warn({ err: e, resource: name }, 'cleanup failed'));
+        state = 'stopped';
+        throw error;
+      }
+    },
+    async stop() {
+      if (state === 'stopped' || state === 'idle') {
+        state = 'stopped';
+        return;
+      }
+      state = 'stopping';
+      log.info({ queue }, 'stopping: no new jobs; waiting for the active run');
+      await stack.release((name, error) => log.warn({ err: error, resource: name }, 'cleanup failed'));
+      state = 'stopped';
+      log.info({ queue }, 'worker app stopped');
+      log.flush?.();
+    },
+    async flushLedger() {
+      return flusher ? flusher.drain() : 0;
+    },
+    async [Symbol.asyncDispose]() {
+      await app.stop();
+    },
+  };
+  return app;
+}

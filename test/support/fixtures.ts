@@ -1,0 +1,96 @@
+// Per-test isolation: each test file gets its own database (cloned from the migrated template),
+// each test its own fleet prefix (so its own BullMQ queues and keys), and helpers to wait and to
+// run worker apps as real processes.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { WorkerEnv, type WorkerConfig } from '@syncfleet/runtime';
+import { createDatabaseFromTemplate, dropDatabase } from '../infra/postgres.ts';
+
+export function randomSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** A fleet prefix of its own: BullMQ queues and every fleet key live under `{prefix}`. */
+export function testPrefix(): string {
+  return `t-${randomSuffix()}`;
+}
+
+export function testTopic(name = 'topic'): string {
+  return `t-${name}-${randomSuffix()}`;
+}
+
+export interface TestDatabase {
+  url: string;
+  pool: pg.Pool;
+}
+
+/** Registers hooks that give the calling test file a fresh migrated database, dropped afterwards. */
+export function useTestDatabase(): TestDatabase {
+  const db = {} as TestDatabase;
+  const name = `sf_test_${randomSuffix()}`;
+  beforeAll(async () => {
+    db.url = await createDatabaseFromTemplate(inject('pgAdminUrl'), inject('templateDatabase'), name);
+    db.pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  });
+  afterAll(async () => {
+    await db.pool?.end();
+    await dropDatabase(inject('pgAdminUrl'), name);
+  });
+  return db;
+}
+
+/** Removes every Redis key of a test prefix. */
+export async function deletePrefixKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function workerEnv(databaseUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: inject('redisUrl'),
+    DATABASE_URL: databaseUrl,
+    FLEET_PREFIX: prefix,
+    HEALTH_PORT: '0',
+    HEALTH_HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    SHUTDOWN_TIMEOUT_MS: '5000',
+    ...extra,
+  };
+}
+
+export function workerConfig(databaseUrl: string, prefix: string, extra: Record<string, string> = {}): WorkerConfig {
+  return WorkerEnv.parse(workerEnv(databaseUrl, prefix, extra));
+}
+
+export async function waitUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined | false | null> | T | undefined | false | null,
+  timeoutMs = 20_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false && value !== null) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last instanceof Error ? last.message : JSON.stringify(last)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
