@@ -8,7 +8,7 @@
 // An app that exits on its own is an error: the demo says so, stops everything and exits 1.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -147,33 +147,41 @@ interface AppExtra {
   env: Record<string, string>;
   /** Extra banner lines: [label, value]. */
   links: Array<[string, string]>;
+  /** The port that serves the app's /healthz when it is not HEALTH_PORT (the scheduler's API_PORT). */
+  healthPort?: number;
 }
 
 const apiToken = randomBytes(24).toString('base64url');
 
 /**
  * Per-app extra env (beyond the common env every app gets) and banner lines. An app without an entry
- * needs nothing more. The scheduler (a later issue) serves its HTTP API and Bull Board on its own
- * port, guarded by API_TOKEN: adjust the variable names here if that issue names them otherwise.
+ * needs nothing more. The scheduler serves its HTTP API, Bull Board, /healthz and /metrics on
+ * API_PORT, guarded by a token generated for this demo (the dashboard takes it as a Basic password).
  */
 const appExtras: Record<string, () => Promise<AppExtra>> = {
   scheduler: async () => {
     const port = await freePort();
     return {
-      env: { API_PORT: String(port), API_TOKEN: apiToken },
+      env: { API_PORT: String(port), API_HOST: '127.0.0.1', API_TOKEN: apiToken },
+      healthPort: port,
       links: [
-        ['dashboard', `http://127.0.0.1:${port}/admin/queues`],
+        ['dashboard', `http://127.0.0.1:${port}/admin/queues  (any user name, password = the api token)`],
+        ['api', `http://127.0.0.1:${port}/api/jobs  (header: Authorization: Bearer <api token>)`],
         ['api token', apiToken],
       ],
     };
   },
 };
 
-/** Every app under apps/ that has a src/main.ts, by name. */
+/** Every long-running app under apps/ (a src/main.ts, and no `bin`: the fleet CLI is a tool), by name. */
 function discoverApps(): string[] {
   const appsDir = join(repoRoot, 'apps');
+  const isTool = (name: string): boolean => {
+    const manifest = JSON.parse(readFileSync(join(appsDir, name, 'package.json'), 'utf8')) as { bin?: unknown };
+    return manifest.bin !== undefined;
+  };
   return readdirSync(appsDir, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(appsDir, entry.name, 'src', 'main.ts')))
+    .filter((entry) => entry.isDirectory() && existsSync(join(appsDir, entry.name, 'src', 'main.ts')) && !isTool(entry.name))
     .map((entry) => entry.name)
     .sort();
 }
@@ -411,9 +419,9 @@ async function run(): Promise<void> {
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
   };
   for (const name of names) {
-    const healthPort = await freePort();
     const extra = (await appExtras[name]?.()) ?? { env: {}, links: [] };
-    log(`starting ${name} (HEALTH_PORT ${healthPort})`);
+    const healthPort = extra.healthPort ?? (await freePort());
+    log(`starting ${name} (/healthz on port ${healthPort})`);
     startApp(name, healthPort, { ...commonEnv, HEALTH_PORT: String(healthPort), ...extra.env }, extra.links);
   }
   await Promise.race([Promise.all(apps.map(waitUntilHealthy)), stopRequested]);
@@ -439,7 +447,6 @@ function printBanner(infra: Infra, databaseUrl: string, teamsUrl: string): void 
   rows.push(['redis', `${withoutPassword(infra.redisUrl)}  (BullMQ prefix {${FLEET_PREFIX}})`]);
   rows.push(['postgres', withoutPassword(databaseUrl)]);
   rows.push(['kafka', infra.kafkaBrokers.join(',')]);
-  if (!apps.some((a) => a.name === 'scheduler')) rows.push(['dashboard', 'coming with the scheduler app (Bull Board at /admin/queues)']);
   const width = Math.max(...rows.map(([label]) => label.length));
   const rule = styleText('gray', '─'.repeat(72));
   const lines = [

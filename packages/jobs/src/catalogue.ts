@@ -145,3 +145,33 @@ export function initialJobOf(catalogue: AnyCatalogue, sync: string): JobDefiniti
 export function findJob(catalogue: AnyCatalogue, name: string): JobDefinition | undefined {
   return Object.hasOwn(catalogue.jobs, name) ? catalogue.jobs[name] : undefined;
 }
+
+type UnionToIntersection<U> = (U extends unknown ? (arg: U) => void : never) extends (arg: infer I) => void ? I : never;
+
+/** The catalogues of several syncs as one: their queues and jobs side by side, every name once. */
+export type MergedCatalogue<Cs extends readonly AnyCatalogue[]> = {
+  readonly queues: UnionToIntersection<Cs[number]['queues']>;
+  readonly jobs: UnionToIntersection<Cs[number]['jobs']>;
+};
+
+/**
+ * Joins the catalogues of several syncs (each built with `defineCatalogue`) into the fleet's one.
+ * Throws listing every queue or job name that two of them declare.
+ */
+export function mergeCatalogues<const Cs extends readonly AnyCatalogue[]>(...catalogues: Cs): MergedCatalogue<Cs> {
+  const queues: Record<string, QueueSpec & { name: string }> = {};
+  const jobs: Record<string, JobDefinition> = {};
+  const problems: string[] = [];
+  for (const part of catalogues) {
+    for (const [name, queue] of Object.entries(part.queues)) {
+      if (Object.hasOwn(queues, name)) problems.push(`queue "${name}" is declared twice`);
+      queues[name] = queue;
+    }
+    for (const [name, job] of Object.entries(part.jobs)) {
+      if (Object.hasOwn(jobs, name)) problems.push(`job "${name}" is declared twice`);
+      jobs[name] = job;
+    }
+  }
+  if (problems.length > 0) throw new Error(`Invalid job catalogue:\n  - ${problems.join('\n  - ')}`);
+  return { queues, jobs } as unknown as MergedCatalogue<Cs>;
+}

@@ -11,7 +11,7 @@ export type { AlgoliaLogEntry, LogType } from './request-log.ts';
 
 /** Failures to inject, for the requests whose path (URL-encoded, no query string) matches `onlyPaths`. */
 export interface AlgoliaFaults {
-  /** Share of requests (0..1) answered with `status` before any work is done. */
+  /** Share of requests (0..1) answered with `status` before any work is done, spread evenly (0.2: every 5th). */
   errorRate?: number;
   /** Status of those failures (default 503). */
   status?: 500 | 502 | 503 | 504;
@@ -129,6 +129,8 @@ export async function startAlgoliaEmulator(options: AlgoliaEmulatorOptions = {})
   const stats = { requests: 0, byRoute: new Map<string, number>(), injectedErrors: 0, injectedRateLimits: 0 };
   let faults: AlgoliaFaults | null = null;
   let faultMatches = 0;
+  /** Accumulates `errorRate` per matching request; a failure each time it reaches 1 (deterministic). */
+  let errorCredit = 0;
 
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT });
 
@@ -191,7 +193,8 @@ export async function startAlgoliaEmulator(options: AlgoliaEmulatorOptions = {})
         .header('retry-after', String(active.retryAfterSeconds ?? 1))
         .send({ message: 'Too many requests', status: 429 });
     }
-    if (active.errorRate !== undefined && active.errorRate > 0 && Math.random() < active.errorRate) {
+    if (active.errorRate !== undefined && active.errorRate > 0 && (errorCredit += active.errorRate) >= 1) {
+      errorCredit -= 1;
       stats.injectedErrors += 1;
       const status = active.status ?? 503;
       return reply.code(status).send({ message: status === 503 ? 'Service Unavailable (injected by the emulator)' : 'Internal error (injected by the emulator)', status });
@@ -366,6 +369,7 @@ export async function startAlgoliaEmulator(options: AlgoliaEmulatorOptions = {})
     if (next !== null) validateFaults(next);
     faults = next === null ? null : { ...next };
     faultMatches = 0;
+    errorCredit = 0;
   };
 
   // the same controls over HTTP, for an emulator running in its own process (demo, benchmark)
