@@ -38,7 +38,9 @@ RUN --mount=type=cache,target=/root/.npm \
  && test ! -e node_modules/.bin/node
 
 FROM base AS runtime
-ENV NODE_ENV=production
+# kafkajs 2.2.4 passes a negative delay to setTimeout on Node 24: harmless, silence the warning
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--disable-warning=TimeoutNegativeWarning
 # node_modules, the root manifests and the workspaces' manifests (with any node_modules of their own),
 # then the sources on top.
 COPY --from=deps /app ./

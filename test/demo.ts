@@ -23,8 +23,9 @@ import { ensureMigratedDatabase } from './infra/postgres.ts';
 import { freePort } from './infra/process.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
-const FLEET_PREFIX = 'syncfleet-demo';
-const DATABASE_NAME = 'syncfleet';
+// The demo test runs the demo in its own namespace (DEMO_FLEET_PREFIX, DEMO_DATABASE).
+const FLEET_PREFIX = process.env.DEMO_FLEET_PREFIX || 'syncfleet-demo';
+const DATABASE_NAME = process.env.DEMO_DATABASE || 'syncfleet';
 /** What the apps get as SHUTDOWN_TIMEOUT_MS: a demo should stop within seconds. */
 const APP_SHUTDOWN_TIMEOUT_MS = 10_000;
 /** After SIGTERM, how long an app may take to exit before it gets SIGKILL. */
@@ -203,7 +204,8 @@ function startApp(name: string, healthPort: number, env: Record<string, string>,
   // one by one with SIGTERM (a second signal would make an app exit at once, mid-run).
   const child = spawn(process.execPath, [entry], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    // kafkajs 2.2.4 passes a negative delay to setTimeout on Node 24: harmless, but it warns on stderr
+    env: { ...process.env, NODE_OPTIONS: [process.env.NODE_OPTIONS, '--disable-warning=TimeoutNegativeWarning'].filter(Boolean).join(' '), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
