@@ -4,6 +4,7 @@ export { SamplePayload, sampleCatalogue } from './sample.ts';
 
 import { mergeCatalogues } from './catalogue.ts';
 import { sampleCatalogue } from './sample.ts';
+import { dispoCatalogue } from './dispo.ts';
 
 /**
  * The fleet's catalogue: every job of every sync. A sync declares its queues and jobs in its own
@@ -11,5 +12,6 @@ import { sampleCatalogue } from './sample.ts';
  */
 export const catalogue = mergeCatalogues(
   sampleCatalogue,
+  dispoCatalogue,
 );
 export type FleetCatalogue = typeof catalogue;
