@@ -1,0 +1,187 @@
+// The Arena change-data-capture envelope and the field readers the processors share. Pure: no I/O.
+//
+// Envelope: { table, op_type: I|U|D, op_ts: 'yyyy-MM-dd HH:mm:ss.SSSSSS', current_ts, pos: 20 digits,
+// before, after }. The row data is `after` for CREATED/MODIFIED and `before` for DELETED.
+
+export const arenaTables = {
+  gjennomforing: 'SIAMO.TILTAKGJENNOMFORING',
+  deltaker: 'SIAMO.TILTAKDELTAKER',
+  histDeltaker: 'SIAMO.HIST_TILTAKDELTAKER',
+} as const;
+export type ArenaTable = (typeof arenaTables)[keyof typeof arenaTables];
+export const arenaTableNames: readonly ArenaTable[] = [arenaTables.gjennomforing, arenaTables.deltaker, arenaTables.histDeltaker];
+
+export function isArenaTable(value: string): value is ArenaTable {
+  return (arenaTableNames as readonly string[]).includes(value);
+}
+
+/** The column that holds the Arena id of a row of each table. */
+export const arenaIdField: Record<ArenaTable, string> = {
+  [arenaTables.gjennomforing]: 'TILTAKGJENNOMFORING_ID',
+  [arenaTables.deltaker]: 'TILTAKDELTAKER_ID',
+  [arenaTables.histDeltaker]: 'HIST_TILTAKDELTAKER_ID',
+};
+
+export const operations = ['CREATED', 'MODIFIED', 'DELETED'] as const;
+export type Operation = (typeof operations)[number];
+const operationOfOpType: Record<string, Operation> = { I: 'CREATED', U: 'MODIFIED', D: 'DELETED' };
+
+export const ingestStatuses = ['NEW', 'HANDLED', 'RETRY', 'FAILED', 'IGNORED', 'INVALID', 'WAITING', 'EXTERNAL_SOURCE'] as const;
+export type IngestStatus = (typeof ingestStatuses)[number];
+/** An earlier message of the same arena_id in one of these makes a later one wait. */
+export const blockingStatuses: ReadonlySet<IngestStatus> = new Set<IngestStatus>(['RETRY', 'FAILED', 'WAITING']);
+
+export type RowData = Record<string, unknown>;
+
+/** One Arena message whose key could be read. `problems` non-empty: stored as INVALID. */
+export interface ArenaMessage {
+  table: string;
+  operation: Operation;
+  /** 20 digits, zero-padded. */
+  pos: string;
+  /** `yyyy-MM-dd HH:mm:ss.SSSSSS` as sent, or null when absent or unreadable (then a problem). */
+  opTs: string | null;
+  arenaId: string | null;
+  before: RowData | null;
+  after: RowData | null;
+  problems: string[];
+}
+
+export type ParsedEnvelope = { ok: true; message: ArenaMessage } | { ok: false; reason: string };
+
+const POS_LENGTH = 20;
+const opTsPattern = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,9})?$/;
+
+function isRecord(value: unknown): value is RowData {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Drops NUL characters from every string of a parsed value (jsonb cannot hold them). */
+function withoutNulStrings(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
+  if (Array.isArray(value)) return value.map(withoutNulStrings);
+  if (isRecord(value)) {
+    const out: RowData = {};
+    for (const [key, inner] of Object.entries(value)) out[key.replaceAll('\u0000', '')] = withoutNulStrings(inner);
+    return out;
+  }
+  return value;
+}
+
+/** A position as its 20-digit text; undefined when it is not a non-negative whole number of at most 20 digits. */
+export function normalizePos(value: unknown): string | undefined {
+  let text: string | undefined;
+  if (typeof value === 'string') text = value.trim();
+  // a JSON number above 2^53 has already lost digits: only safe integers are taken as numbers
+  else if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) text = String(value);
+  if (text === undefined || !/^\d{1,20}$/.test(text)) return undefined;
+  return text.padStart(POS_LENGTH, '0');
+}
+
+/** The id column of the row, as text; null when missing. */
+export function readArenaId(table: string, data: RowData | null): string | null {
+  if (!data || !isArenaTable(table)) return null;
+  return readId(data, arenaIdField[table]);
+}
+
+/**
+ * Reads one Kafka message value. `ok: false` only when the key (table, op_type, pos) cannot be
+ * read: such a message is stored by its Kafka coordinates. Raw NUL characters are stripped first.
+ */
+export function parseArenaEnvelope(value: Buffer | string | null | undefined): ParsedEnvelope {
+  if (value === null || value === undefined || value.length === 0) return { ok: false, reason: 'empty message value (tombstone)' };
+  let text = typeof value === 'string' ? value : value.toString('utf8');
+  if (text.includes('\u0000')) text = text.replaceAll('\u0000', '');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, reason: `not JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  // the escape sequence \u0000 survives the strip above as text and becomes NUL when parsed
+  if (text.includes('\\u0000')) parsed = withoutNulStrings(parsed);
+  if (!isRecord(parsed)) return { ok: false, reason: 'not a JSON object' };
+  const { table, op_type: opType, op_ts: opTs, pos } = parsed;
+  if (typeof table !== 'string' || table.trim() === '') return { ok: false, reason: 'no table' };
+  const operation = typeof opType === 'string' ? operationOfOpType[opType] : undefined;
+  if (!operation) return { ok: false, reason: `op_type ${JSON.stringify(opType ?? null)} is not I, U or D` };
+  const normalizedPos = normalizePos(pos);
+  if (normalizedPos === undefined) return { ok: false, reason: `pos ${JSON.stringify(pos ?? null)} is not a decimal string of at most 20 digits` };
+
+  const problems: string[] = [];
+  const before = isRecord(parsed.before) ? parsed.before : null;
+  const after = isRecord(parsed.after) ? parsed.after : null;
+  const validOpTs = typeof opTs === 'string' && opTsPattern.test(opTs) && parseArenaDateTime(opTs.slice(0, 19)) !== undefined;
+  if (!validOpTs) problems.push(`op_ts ${JSON.stringify(opTs ?? null)} is not yyyy-MM-dd HH:mm:ss.SSSSSS`);
+  if (!isArenaTable(table)) problems.push(`unknown table ${table}`);
+  const data = operation === 'DELETED' ? before : after;
+  if (!data) problems.push(`no row data (${operation === 'DELETED' ? 'before' : 'after'})`);
+  const arenaId = readArenaId(table, data);
+  if (data && isArenaTable(table) && arenaId === null) problems.push(`${arenaIdField[table]} missing`);
+  return {
+    ok: true,
+    message: { table, operation, pos: normalizedPos, opTs: validOpTs ? (opTs) : null, arenaId, before, after, problems },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field readers. Arena sends ids and numbers as JSON numbers or strings, dates as
+// 'yyyy-MM-dd HH:mm:ss' (local time, Europe/Oslo).
+
+/** Text of a field: trimmed, numbers as their decimal text; null when absent or blank. */
+export function readText(data: RowData, field: string): string | null {
+  const value = data[field];
+  if (typeof value === 'string') return value.trim() === '' ? null : value.trim();
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+/** A whole-number id as text (leading zeros dropped); null when absent or not a whole number. */
+export function readId(data: RowData, field: string): string | null {
+  const text = readText(data, field);
+  if (text === null || !/^\d+$/.test(text)) return null;
+  return text.replace(/^0+(?=\d)/, '');
+}
+
+/** A number (decimal comma accepted); null when absent or not a number. */
+export function readNumber(data: RowData, field: string): number | null {
+  const text = readText(data, field);
+  if (text === null) return null;
+  const value = Number(text.replace(',', '.'));
+  return Number.isFinite(value) ? value : null;
+}
+
+/** `yyyy-MM-dd HH:mm:ss` (or a bare `yyyy-MM-dd`) as a valid calendar date-time; undefined otherwise. */
+export function parseArenaDateTime(text: string): string | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2}))?$/.exec(text);
+  if (!match) return undefined;
+  const [, y, mo, d, h = '00', mi = '00', s = '00'] = match;
+  const date = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)));
+  if (
+    date.getUTCFullYear() !== Number(y) ||
+    date.getUTCMonth() !== Number(mo) - 1 ||
+    date.getUTCDate() !== Number(d) ||
+    date.getUTCHours() !== Number(h) ||
+    date.getUTCMinutes() !== Number(mi) ||
+    date.getUTCSeconds() !== Number(s)
+  ) {
+    return undefined;
+  }
+  return `${y}-${mo}-${d} ${h}:${mi}:${s}`;
+}
+
+export type DateField = { ok: true; value: string | null } | { ok: false };
+
+/** A date field: null when absent, the normalised `yyyy-MM-dd HH:mm:ss` when valid, `ok: false` when unreadable. */
+export function readDate(data: RowData, field: string): DateField {
+  const raw = data[field];
+  if (raw === null || raw === undefined || (typeof raw === 'string' && raw.trim() === '')) return { ok: true, value: null };
+  if (typeof raw !== 'string') return { ok: false };
+  const value = parseArenaDateTime(raw.trim());
+  return value === undefined ? { ok: false } : { ok: true, value };
+}
+
+/** The calendar day of an Arena date-time. */
+export function dayOf(dateTime: string): string {
+  return dateTime.slice(0, 10);
+}
