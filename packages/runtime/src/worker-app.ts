@@ -46,6 +46,8 @@ export interface RunOutcome {
   skipped?: string;
   /** Returned to whoever waits on the job (e.g. `fleet enqueue --wait`). */
   result?: unknown;
+  /** The run wrote nothing because the app's config forces dry runs (the payload did not ask): the ledger says so. */
+  dryRun?: boolean;
 }
 
 export type JobHandler<P> = (payload: P, ctx: RunContext) => Promise<RunOutcome | void>;
@@ -314,15 +316,17 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
           job,
         })) ?? {};
         const status: RunStatus = outcome.skipped ? 'skipped' : 'succeeded';
+        const ranDry = dryRun || outcome.dryRun === true;
         finish(
           {
             status,
+            dryRun: ranDry,
             reason: outcome.skipped ?? null,
             counts: outcome.counts ?? {},
             windowStart: outcome.window?.start.getTime() ?? null,
             windowEnd: outcome.window?.end.getTime() ?? null,
           },
-          status === 'succeeded' && def.kind === 'initial' && !dryRun
+          status === 'succeeded' && def.kind === 'initial' && !ranDry
             ? [...finishedKeys(), [keys.initialSucceeded(def.sync), String(Date.now())]]
             : finishedKeys(),
         );
