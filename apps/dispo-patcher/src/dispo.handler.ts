@@ -103,6 +103,8 @@ export function createDispoHandlers(deps: DispoDeps) {
     }
     return {
       counts,
+      // DISPO_DRY_RUN: the ledger records the run as a dry run, as when the payload asks for one
+      ...(dryRun ? { dryRun: true } : {}),
       result: {
         index: indexName,
         dryRun,
@@ -128,7 +130,7 @@ export function createDispoHandlers(deps: DispoDeps) {
     }
     if (moves.length === 0) {
       const since = watermark === undefined ? 'in the logs' : `since ${watermark.movedAt}`;
-      return { skipped: `no move of ${tmpIndexName} onto ${indexName} ${since}`, counts: { moves: 0 } };
+      return { skipped: `no move of ${tmpIndexName} onto ${indexName} ${since}`, counts: { moves: 0 }, ...(dryRun ? { dryRun: true } : {}) };
     }
     return patch(ctx, dryRun, watermark, moves, `reindex: ${tmpIndexName} moved onto ${indexName}`);
   };
