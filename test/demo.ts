@@ -21,6 +21,7 @@ import { startTeamsEmulator, type TeamsEmulator } from './emulators/teams.ts';
 import { ensureInfra, type Infra } from './infra/index.ts';
 import { ensureMigratedDatabase } from './infra/postgres.ts';
 import { freePort } from './infra/process.ts';
+import type { DemoContext, DemoPart } from './demo/types.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
 // The demo test runs the demo in its own namespace (DEMO_FLEET_PREFIX, DEMO_DATABASE).
@@ -159,6 +160,19 @@ const apiToken = randomBytes(24).toString('base64url');
  * needs nothing more. The scheduler serves its HTTP API, Bull Board, /healthz and /metrics on
  * API_PORT, guarded by a token generated for this demo (the dashboard takes it as a Basic password).
  */
+const demoParts: Array<{ name: string; part: DemoPart }> = [];
+
+/** `test/demo/<app>.ts`, when the app has one: its `startDemo(context)` is run before the app starts. */
+async function startDemoPart(name: string, context: DemoContext): Promise<AppExtra | undefined> {
+  const file = join(repoRoot, 'test', 'demo', `${name}.ts`);
+  if (!existsSync(file)) return undefined;
+  const module = (await import(file)) as { startDemo?: (context: DemoContext) => Promise<DemoPart> };
+  if (typeof module.startDemo !== 'function') throw new Error(`${file} does not export startDemo(context)`);
+  const part = await module.startDemo(context);
+  demoParts.push({ name, part });
+  return { env: part.env, links: part.links };
+}
+
 const appExtras: Record<string, () => Promise<AppExtra>> = {
   scheduler: async () => {
     const port = await freePort();
@@ -421,7 +435,15 @@ async function run(): Promise<void> {
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
   };
   for (const name of names) {
-    const extra = (await appExtras[name]?.()) ?? { env: {}, links: [] };
+    const context: DemoContext = {
+      redisUrl: infra.redisUrl,
+      databaseUrl,
+      kafkaBrokers: infra.kafkaBrokers,
+      fleetPrefix: FLEET_PREFIX,
+      log: (msg) => printLine(new Date(), 'info', name, msg),
+    };
+    const extra = (await appExtras[name]?.()) ?? (await startDemoPart(name, context)) ?? { env: {}, links: [] };
+    checkStop();
     const healthPort = extra.healthPort ?? (await freePort());
     log(`starting ${name} (/healthz on port ${healthPort})`);
     startApp(name, healthPort, { ...commonEnv, HEALTH_PORT: String(healthPort), ...extra.env }, extra.links);
@@ -476,6 +498,7 @@ async function shutdown(): Promise<void> {
   };
   if (feeder) await step('the feeder', () => feeder!.stop());
   await step('the apps', stopApps);
+  for (const { name, part } of demoParts.reverse()) await step(`the ${name} demo data`, () => part.stop());
   if (emulator) await step('the Teams emulator', () => emulator!.close());
   if (infra) {
     log('stopping the servers the demo started (reused ones keep running)');
