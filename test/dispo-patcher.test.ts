@@ -9,6 +9,7 @@ import { createAlgoliaClient, type AlgoliaClient } from '@syncfleet/algolia';
 import { catalogue } from '@syncfleet/jobs';
 import { createFleetQueue, enqueueJob, type RunSummary } from '@syncfleet/runtime';
 import { customerDispoOf } from '../apps/dispo-patcher/src/customer-dispo.ts';
+import { startDispoPatcherDemo } from './demo/dispo-patcher.ts';
 import { generateOffers, startAlgoliaEmulator, type AlgoliaEmulator, type AlgoliaRecord } from './emulators/algolia.ts';
 import { startTeamsEmulator, type TeamsEmulator } from './emulators/teams.ts';
 import { deletePrefixKeys, testPrefix, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
@@ -367,5 +368,36 @@ describe('dry run', () => {
       const { rows } = await db.pool.query<{ dry_run: boolean }>(`SELECT dry_run FROM run_ledger WHERE fleet = $1`, [setup.prefix]);
       expect(rows).toEqual([{ dry_run: true }]);
     });
+  });
+});
+
+describe('demo', () => {
+  test("the demo's setup (emulator with offers, a reindex) makes the worker patch on its next dispo.check", async () => {
+    const prefix = testPrefix();
+    const messages: string[] = [];
+    const demo = await startDispoPatcherDemo(
+      { redisUrl: inject('redisUrl'), databaseUrl: db.url, kafkaBrokers: [], fleetPrefix: prefix, log: (msg) => messages.push(msg) },
+      { offers: 1200, reindexEveryMs: 0 },
+    );
+    const queue = createFleetQueue(redis, prefix, 'dispo-patcher');
+    const worker = startAppProcess(entry, workerEnv(db.url, prefix, demo.env));
+    try {
+      expect(messages.join('\n')).toContain('reindex #1');
+      expect(demo.links[0]?.[0]).toBe('algolia emulator');
+      await worker.waitForLog((line) => line.msg === 'dispo-patcher ready');
+      const job = await enqueueJob(queue, catalogue.jobs['dispo.check'], {});
+      const done = await waitUntil('the check', async () => {
+        const current = await queue.getJob(job.id!);
+        return (await current?.getState()) === 'completed' ? current : undefined;
+      });
+      expect(summaryOf(done)).toMatchObject({ status: 'succeeded', counts: { scanned: 1200, moves: 1 } });
+      expect(summaryOf(done).counts?.written).toBeGreaterThan(0);
+      expect((await stopAppProcess(worker)).code).toBe(0);
+    } finally {
+      await stopAppProcess(worker, 'SIGKILL');
+      await queue.close();
+      await demo.stop();
+      await deletePrefixKeys(inject('redisUrl'), prefix);
+    }
   });
 });
