@@ -51,6 +51,11 @@ export interface JobSpec<Q extends string = string, P extends z.ZodType = z.ZodT
   readonly payload: P;
   /** Default schedule; env may override it (see `scheduleEnv`). Absent: only run when triggered. */
   readonly schedule?: Schedule;
+  /**
+   * An extra env variable, in whole seconds, that sets the job's interval (a name the sync's
+   * users already know, e.g. `SYNC_SLEEP_PERIOD_SECONDS`); set together with `<JOB>_CRON` or `<JOB>_EVERY`, it is refused.
+   */
+  readonly scheduleSecondsEnv?: string;
   readonly overlap: OverlapPolicy;
   readonly attempts: number;
   readonly backoff: Backoff;
@@ -115,6 +120,7 @@ export function defineCatalogue<
       problems.push(`job "${name}": a ${spec.kind} job has no schedule`);
     }
     if (!Number.isInteger(spec.attempts) || spec.attempts < 1) problems.push(`job "${name}": attempts must be >= 1`);
+    if (spec.scheduleSecondsEnv !== undefined && !spec.schedule) problems.push(`job "${name}": scheduleSecondsEnv needs a default schedule`);
     if (spec.schedule && 'every' in spec.schedule && !(spec.schedule.every >= 1000)) {
       problems.push(`job "${name}": an interval schedule is at least 1000 ms`);
     }

@@ -5,6 +5,7 @@ export { SamplePayload, sampleCatalogue } from './sample.ts';
 import { mergeCatalogues } from './catalogue.ts';
 import { sampleCatalogue } from './sample.ts';
 import { dispoCatalogue } from './dispo.ts';
+import { slotsCatalogue } from './slots.ts';
 
 /**
  * The fleet's catalogue: every job of every sync. A sync declares its queues and jobs in its own
@@ -13,5 +14,6 @@ import { dispoCatalogue } from './dispo.ts';
 export const catalogue = mergeCatalogues(
   sampleCatalogue,
   dispoCatalogue,
+  slotsCatalogue,
 );
 export type FleetCatalogue = typeof catalogue;

@@ -138,6 +138,24 @@ describe('scheduleEnvSchema', () => {
     expect(problems({ RETURNS_SYNC_EVERY: 'often' })[0]?.variable).toBe('RETURNS_SYNC_EVERY');
   });
 
+  test("a job's own interval variable, in whole seconds, sets its interval; <JOB>_CRON/_EVERY together with it are refused", () => {
+    const withSeconds = defineCatalogue(
+      { slots: { sync: 'slots', singleton: true, concurrency: 1 } },
+      { 'slots.sync': { ...job, sync: 'slots', queue: 'slots', kind: 'periodic', description: 'interval', schedule: { every: 10_000 }, scheduleSecondsEnv: 'SLEEP_SECONDS' } },
+    );
+    const parse = (env: EnvSource) => parseEnv(scheduleEnvSchema(withSeconds), env)[0];
+    expect(parse({})).toMatchObject({ schedule: { every: 10_000 }, source: 'catalogue' });
+    expect(parse({ SLEEP_SECONDS: '25' })).toMatchObject({ schedule: { every: 25_000 }, source: 'SLEEP_SECONDS' });
+    expect(parse({ SLOTS_SYNC_EVERY: '2m' })).toMatchObject({ schedule: { every: 120_000 }, source: 'SLOTS_SYNC_EVERY' });
+    expect(() => parse({ SLEEP_SECONDS: '0' })).toThrow(/SLEEP_SECONDS: must be >= 1/);
+    expect(() => parse({ SLEEP_SECONDS: '1.5' })).toThrow(/SLEEP_SECONDS: must be an integer/);
+    expect(() => parse({ SLEEP_SECONDS: '5', SLOTS_SYNC_EVERY: '5s' })).toThrow(/set either SLOTS_SYNC_EVERY or SLEEP_SECONDS, not both/);
+    expect(() => defineCatalogue(
+      { slots: { sync: 'slots', singleton: true, concurrency: 1 } },
+      { 'slots.manual': { ...job, sync: 'slots', queue: 'slots', kind: 'manual', description: 'no schedule', scheduleSecondsEnv: 'SLEEP_SECONDS' } },
+    )).toThrow(/scheduleSecondsEnv needs a default schedule/);
+  });
+
   test('variables of unscheduled jobs are not read', () => {
     expect(() => parseEnv(scheduleEnvSchema(testCatalogue), { RETURNS_INITIAL_CRON: 'garbage' })).not.toThrow();
   });

@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { envBoolean, envCron, envDurationMs } from '@syncfleet/config';
+import { envBoolean, envCron, envDurationMs, envInt } from '@syncfleet/config';
 import type { AnyCatalogue, JobDefinition, Schedule } from './catalogue.ts';
 
 /**
  * The env variables that override a scheduled job's default schedule, named after the job:
  * `returns.sync` -> `RETURNS_SYNC_CRON` (a cron pattern), `RETURNS_SYNC_TZ` (its time zone),
  * `RETURNS_SYNC_EVERY` (an interval such as `30s`, instead of a cron pattern) and
- * `RETURNS_SYNC_ENABLED` (`false` removes the job's schedule).
+ * `RETURNS_SYNC_ENABLED` (`false` removes the job's schedule). A job may also name an interval
+ * variable of its own in whole seconds (`scheduleSecondsEnv`, e.g. `SYNC_SLEEP_PERIOD_SECONDS`).
  */
 export function scheduleEnvNames(jobName: string): { cron: string; tz: string; every: string; enabled: string } {
   const base = jobName.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/\./g, '_').toUpperCase();
@@ -44,6 +45,7 @@ export function scheduleEnvSchema(catalogue: AnyCatalogue) {
     shape[names.tz] = z.string().refine(isTimeZone, 'must be an IANA time zone such as UTC or Europe/Paris').optional();
     shape[names.every] = envDurationMs().optional().refine((ms) => ms === undefined || ms >= 1000, 'must be at least 1s');
     shape[names.enabled] = envBoolean(true);
+    if (job.scheduleSecondsEnv !== undefined) shape[job.scheduleSecondsEnv] = envInt({ min: 1 }).optional();
   }
   return z
     .object(shape)
@@ -53,13 +55,19 @@ export function scheduleEnvSchema(catalogue: AnyCatalogue) {
         if (env[names.cron] !== undefined && env[names.every] !== undefined) {
           ctx.addIssue({ code: 'custom', path: [names.every], message: `set either ${names.cron} or ${names.every}, not both` });
         }
+        const seconds = job.scheduleSecondsEnv;
+        if (seconds !== undefined && env[seconds] !== undefined && (env[names.cron] !== undefined || env[names.every] !== undefined)) {
+          const other = env[names.cron] !== undefined ? names.cron : names.every;
+          ctx.addIssue({ code: 'custom', path: [seconds], message: `set either ${other} or ${seconds}, not both` });
+        }
       }
     })
     .transform((env): EffectiveSchedule[] =>
       scheduled.map((job) => {
         const names = scheduleEnvNames(job.name);
         const cron = env[names.cron] as string | undefined;
-        const every = env[names.every] as number | undefined;
+        const seconds = job.scheduleSecondsEnv === undefined ? undefined : (env[job.scheduleSecondsEnv] as number | undefined);
+        const every = (env[names.every] as number | undefined) ?? (seconds === undefined ? undefined : seconds * 1000);
         const tz = env[names.tz] as string | undefined;
         const defaultTz = 'tz' in job.schedule ? job.schedule.tz : 'UTC';
         const schedule: Schedule = cron
@@ -69,7 +77,8 @@ export function scheduleEnvSchema(catalogue: AnyCatalogue) {
             : 'pattern' in job.schedule && tz
               ? { pattern: job.schedule.pattern, tz }
               : job.schedule;
-        const source = cron ? names.cron : every ? names.every : tz && 'pattern' in job.schedule ? names.tz : 'catalogue';
+        const everySource = env[names.every] !== undefined ? names.every : (job.scheduleSecondsEnv ?? names.every);
+        const source = cron ? names.cron : every ? everySource : tz && 'pattern' in job.schedule ? names.tz : 'catalogue';
         return { job: job.name, queue: job.queue, enabled: env[names.enabled] as boolean, schedule, source };
       }),
     );
