@@ -112,10 +112,10 @@ function wrongOffers(records: readonly AlgoliaRecord[]): AlgoliaRecord[] {
   return records.filter((record) => (record.customerDispo ?? null) !== customerDispoOf(record));
 }
 
-async function watermarkOf(prefix: string): Promise<{ movedAt: string; logSha1s: string[] } | undefined> {
+async function watermarkOf(prefix: string, key = 'watermark'): Promise<{ movedAt: string; logSha1s: string[] } | undefined> {
   const { rows } = await db.pool.query<{ value: { movedAt: string; logSha1s: string[] } }>(
-    `SELECT value FROM sync_state WHERE fleet = $1 AND sync = 'dispo-patcher' AND key = 'watermark'`,
-    [prefix],
+    `SELECT value FROM sync_state WHERE fleet = $1 AND sync = 'dispo-patcher' AND key = $2`,
+    [prefix, key],
   );
   return rows[0]?.value;
 }
@@ -344,7 +344,7 @@ describe('crash', () => {
 });
 
 describe('dry run', () => {
-  test('DISPO_DRY_RUN: the check computes and reports, writes nothing, keeps the watermark; DISPO_DRY_RUN_NOTIFY posts one test card', async () => {
+  test('DISPO_DRY_RUN: the check computes and reports, writes nothing, keeps the watermark; DISPO_DRY_RUN_NOTIFY posts one test card per reindex', async () => {
     await withSetup({ teams: true }, async (setup) => {
       const offers = await reindex(setup, 1500, 61);
       const wrong = wrongOffers(offers);
@@ -359,14 +359,23 @@ describe('dry run', () => {
       expect(wrongOffers(setup.emulator.indices.all(INDEX))).toHaveLength(wrong.length);
       expect(await watermarkOf(setup.prefix)).toBeUndefined();
 
+      // the next tick sees the same move: dry runs keep a watermark of their own, so no second report
+      const move = moveLogEntry(setup.emulator);
+      expect(await watermarkOf(setup.prefix, 'watermark:dryRun')).toEqual({ movedAt: new Date(move.timestamp).toISOString(), logSha1s: [move.sha1] });
+      expect(summaryOf(await runJob(setup, 'dispo.check'))).toMatchObject({ status: 'skipped' });
+
       await waitUntil('the test card', () => setup.teams!.received.length >= 1);
       expect((await stopAppProcess(worker)).code).toBe(0);
       expect(setup.teams!.received).toHaveLength(1);
+      expect(await watermarkOf(setup.prefix)).toBeUndefined();
       const card = setup.teams!.received[0]!.body as { title: string };
       expect(card.title).toBe('Test notification from dispo.check');
       expect(factsOf(card)).toMatchObject({ Index: INDEX, 'Offers scanned': '1500', 'Offers that would change': String(wrong.length) });
-      const { rows } = await db.pool.query<{ dry_run: boolean }>(`SELECT dry_run FROM run_ledger WHERE fleet = $1`, [setup.prefix]);
-      expect(rows).toEqual([{ dry_run: true }]);
+      const { rows } = await db.pool.query<{ status: string; dry_run: boolean }>(`SELECT status, dry_run FROM run_ledger WHERE fleet = $1 ORDER BY started_at`, [setup.prefix]);
+      expect(rows).toEqual([
+        { status: 'succeeded', dry_run: true },
+        { status: 'skipped', dry_run: true },
+      ]);
     });
   });
 });

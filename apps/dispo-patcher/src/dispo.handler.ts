@@ -7,7 +7,7 @@ import type { FleetCatalogue, PayloadOf } from '@syncfleet/jobs';
 import { runSucceededCard, testCard, type Notifier } from '@syncfleet/notify';
 import type { RunContext, RunOutcome } from '@syncfleet/runtime';
 import { patchOffers, type PatchOffersResult } from './patch-offers.ts';
-import { WATERMARK_KEY, advanceWatermark, logsSince, movesAfter, parseWatermark, type DispoWatermark } from './watermark.ts';
+import { DRY_RUN_WATERMARK_KEY, WATERMARK_KEY, advanceWatermark, logsSince, movesAfter, parseWatermark, type DispoWatermark } from './watermark.ts';
 
 export type DispoCheckPayload = PayloadOf<FleetCatalogue, 'dispo.check'>;
 export type DispoPatchPayload = PayloadOf<FleetCatalogue, 'dispo.patch'>;
@@ -42,8 +42,20 @@ function seconds(ms: number): string {
 export function createDispoHandlers(deps: DispoDeps) {
   const { client, state, notifier, indexName, tmpIndexName } = deps;
 
-  const readWatermark = async (ctx: RunContext): Promise<DispoWatermark | undefined> => {
-    const stored = await state.get<unknown>(WATERMARK_KEY);
+  /**
+   * Which watermark a run reads, and which one it moves after its patch (none: it moves nothing).
+   * A run that writes reads and moves the real one. Under DISPO_DRY_RUN every run is dry: those
+   * keep a watermark of their own, so each reindex is reported once (and one test card sent),
+   * not again every minute while the move stays in the logs. A dry run asked by the payload
+   * compares with the real watermark and moves nothing.
+   */
+  const watermarkKeys = (payloadDryRun: boolean): { read: string; advance: string | undefined } => {
+    if (deps.dryRun) return { read: DRY_RUN_WATERMARK_KEY, advance: DRY_RUN_WATERMARK_KEY };
+    return { read: WATERMARK_KEY, advance: payloadDryRun ? undefined : WATERMARK_KEY };
+  };
+
+  const readWatermark = async (ctx: RunContext, key: string): Promise<DispoWatermark | undefined> => {
+    const stored = await state.get<unknown>(key);
     const watermark = parseWatermark(stored);
     if (stored !== undefined && watermark === undefined) ctx.log.warn('stored watermark is not readable: every move still in the logs counts as new');
     return watermark;
@@ -54,8 +66,15 @@ export function createDispoHandlers(deps: DispoDeps) {
     return movesAfter(moves, watermark);
   };
 
-  /** Patches the index, then (not in a dry run) moves the watermark past `moves`, then tells Teams. */
-  const patch = async (ctx: RunContext, dryRun: boolean, watermark: DispoWatermark | undefined, moves: IndexMove[], trigger: string): Promise<RunOutcome> => {
+  /** Patches the index, then moves the watermark `advance` (if any) past `moves`, then tells Teams. */
+  const patch = async (
+    ctx: RunContext,
+    dryRun: boolean,
+    watermark: DispoWatermark | undefined,
+    advance: string | undefined,
+    moves: IndexMove[],
+    trigger: string,
+  ): Promise<RunOutcome> => {
     ctx.log.info({ index: indexName, dryRun, trigger, moves: moves.map((m) => m.at.toISOString()) }, 'patch started');
     let result: PatchOffersResult;
     try {
@@ -71,8 +90,8 @@ export function createDispoHandlers(deps: DispoDeps) {
     } catch (error) {
       throw asPermanent(error);
     }
-    const next = dryRun ? watermark : advanceWatermark(watermark, moves);
-    if (next !== watermark && next !== undefined) await state.set(WATERMARK_KEY, next);
+    const next = advance === undefined ? watermark : advanceWatermark(watermark, moves);
+    if (advance !== undefined && next !== watermark && next !== undefined) await state.set(advance, next);
     const counts = { scanned: result.scanned, changed: result.changed, written: result.written, batches: result.batches, moves: moves.length };
     ctx.log.info({ index: indexName, dryRun, ...counts, durationMs: result.durationMs, watermark: next?.movedAt ?? null }, 'patch done');
 
@@ -121,7 +140,8 @@ export function createDispoHandlers(deps: DispoDeps) {
 
   const handleCheck = async (payload: DispoCheckPayload, ctx: RunContext): Promise<RunOutcome> => {
     const dryRun = deps.dryRun || payload.dryRun;
-    const watermark = await readWatermark(ctx);
+    const keys = watermarkKeys(payload.dryRun);
+    const watermark = await readWatermark(ctx, keys.read);
     let moves: IndexMove[];
     try {
       moves = await newMoves(watermark);
@@ -132,12 +152,13 @@ export function createDispoHandlers(deps: DispoDeps) {
       const since = watermark === undefined ? 'in the logs' : `since ${watermark.movedAt}`;
       return { skipped: `no move of ${tmpIndexName} onto ${indexName} ${since}`, counts: { moves: 0 }, ...(dryRun ? { dryRun: true } : {}) };
     }
-    return patch(ctx, dryRun, watermark, moves, `reindex: ${tmpIndexName} moved onto ${indexName}`);
+    return patch(ctx, dryRun, watermark, keys.advance, moves, `reindex: ${tmpIndexName} moved onto ${indexName}`);
   };
 
   const handleFullPatch = async (payload: DispoPatchPayload, ctx: RunContext): Promise<RunOutcome> => {
     const dryRun = deps.dryRun || payload.dryRun;
-    const watermark = await readWatermark(ctx);
+    const keys = watermarkKeys(payload.dryRun);
+    const watermark = await readWatermark(ctx, keys.read);
     // A full patch covers every move logged before it starts: the watermark may pass them too, so
     // the next check does not patch again. Best effort: without the logs, the patch still runs.
     let moves: IndexMove[] = [];
@@ -147,7 +168,7 @@ export function createDispoHandlers(deps: DispoDeps) {
       ctx.log.warn({ err: error }, 'algolia logs not readable: patching anyway, the watermark stays where it is');
     }
     const trigger = payload.reason === undefined ? `full patch (${ctx.jobName})` : `full patch (${ctx.jobName}): ${payload.reason}`;
-    return patch(ctx, dryRun, watermark, moves, trigger);
+    return patch(ctx, dryRun, watermark, keys.advance, moves, trigger);
   };
 
   return {

@@ -9,6 +9,8 @@ import { z } from 'zod';
 import type { IndexMove } from '@syncfleet/algolia';
 
 export const WATERMARK_KEY = 'watermark';
+/** The watermark of the runs made under DISPO_DRY_RUN=true: they never touch the real one. */
+export const DRY_RUN_WATERMARK_KEY = 'watermark:dryRun';
 
 export const DispoWatermark = z.object({
   /** When the newest patched move was logged (ISO 8601, to the second). */
