@@ -1,4 +1,4 @@
-export { assertHandlersMatchQueue, createWorkerApp } from './worker-app.ts';
+export { assertHandlersMatchQueue, assertHandlersMatchQueues, createWorkerApp } from './worker-app.ts';
 export type { HandlerMap, JobHandler, RunContext, RunOutcome, RunSummary, WorkerApp, WorkerAppOptions } from './worker-app.ts';
 export { WorkerEnv, type WorkerConfig } from './env.ts';
 export { runUntilSignalled } from './main.ts';

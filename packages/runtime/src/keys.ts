@@ -13,6 +13,8 @@ export interface FleetKeys {
   lastFinished(queue: string): string;
   /** Set once the sync's initial job has succeeded: the chronology guard reads it. */
   initialSucceeded(sync: string): string;
+  /** The run a job continues after waiting for its child jobs (runId, start, attempt). */
+  continuedRun(queue: string, jobId: string): string;
 }
 
 export function fleetKeys(fleetPrefix: string): FleetKeys {
@@ -21,5 +23,6 @@ export function fleetKeys(fleetPrefix: string): FleetKeys {
     ledgerOutbox: `${base}:ledger-outbox`,
     lastFinished: (queue) => `${base}:queue:${queue}:last-finished`,
     initialSucceeded: (sync) => `${base}:sync:${sync}:initial-succeeded`,
+    continuedRun: (queue, jobId) => `${base}:queue:${queue}:continued-run:${jobId}`,
   };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingChildrenError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { createPool } from '@syncfleet/db';
@@ -35,6 +35,16 @@ export interface RunContext {
   /** When the job came due (its schedule tick or when it was enqueued). */
   dueAt: Date;
   job: Job;
+  /**
+   * For a job that added child jobs (BullMQ's `parent` option, e.g. one job per page of work):
+   * resolves at once when none of them is pending. Otherwise it parks the job until every child
+   * has finished and throws (let the error propagate): the handler is then called again for the
+   * same job, as the same run (same runId; the ledger shows the run as running meanwhile), with
+   * `resumed` true, and decides from its children's results how the run ends.
+   */
+  waitForChildren(): Promise<void>;
+  /** This call continues a run that waited for its child jobs (see `waitForChildren`). */
+  resumed: boolean;
 }
 
 export interface RunOutcome {
@@ -68,8 +78,14 @@ export interface RunSummary {
 export interface WorkerAppOptions<C extends AnyCatalogue, Q extends keyof C['queues'] & string> {
   appName: string;
   catalogue: C;
-  queue: Q;
+  /**
+   * The queue the app consumes, or several: one BullMQ worker per queue, sharing the app's
+   * connections, run ledger, metrics and health server. The handler map covers every job of them.
+   */
+  queue: Q | readonly Q[];
   handlers: HandlerMap<C, Q>;
+  /** Jobs each process runs at once, per fan-out queue, instead of the catalogue's (singleton queues stay at 1). */
+  concurrency?: Partial<Record<Q, number>>;
   config: WorkerConfig;
   logger?: Logger;
   registry?: Registry;
@@ -91,21 +107,46 @@ export interface WorkerApp {
 
 /** Refuses to boot when a job of the queue has no handler, or a handler has no job. */
 export function assertHandlersMatchQueue(catalogue: AnyCatalogue, queue: string, handlers: Record<string, unknown>): JobDefinition[] {
-  if (!Object.hasOwn(catalogue.queues, queue)) throw new Error(`unknown queue "${queue}"`);
-  const jobs = jobsOfQueue(catalogue, queue);
-  const missing = jobs.filter((job) => typeof handlers[job.name] !== 'function').map((job) => job.name);
+  return assertHandlersMatchQueues(catalogue, [queue], handlers);
+}
+
+/** The same check for an app that consumes several queues: the handler map covers the jobs of all of them. */
+export function assertHandlersMatchQueues(catalogue: AnyCatalogue, queues: readonly string[], handlers: Record<string, unknown>): JobDefinition[] {
+  const unknown = queues.filter((queue) => !Object.hasOwn(catalogue.queues, queue));
+  if (unknown.length > 0) throw new Error(`unknown queue${unknown.length > 1 ? 's' : ''} ${unknown.map((q) => `"${q}"`).join(', ')}`);
+  if (queues.length === 0) throw new Error('a worker app needs at least one queue');
+  const jobs = queues.flatMap((queue) => jobsOfQueue(catalogue, queue));
+  const missing = jobs.filter((job) => typeof handlers[job.name] !== 'function');
   const extra = Object.keys(handlers).filter((name) => !jobs.some((job) => job.name === name));
+  const named = queues.join(', ');
   const problems = [
-    ...missing.map((name) => `job ${name} of queue ${queue} has no handler`),
-    ...extra.map((name) => `handler ${name} matches no job of queue ${queue}`),
+    ...missing.map((job) => `job ${job.name} of queue ${job.queue} has no handler`),
+    ...extra.map((name) => `handler ${name} matches no job of queue ${named}`),
+    ...queues.filter((queue) => !jobs.some((job) => job.queue === queue)).map((queue) => `queue ${queue} has no jobs`),
   ];
-  if (jobs.length === 0) problems.push(`queue ${queue} has no jobs`);
-  if (problems.length > 0) throw new Error(`cannot start the worker of queue ${queue}:\n  - ${problems.join('\n  - ')}`);
+  if (new Set(queues).size !== queues.length) problems.push(`a queue is listed twice: ${named}`);
+  if (problems.length > 0) throw new Error(`cannot start the worker of queue ${named}:\n  - ${problems.join('\n  - ')}`);
   return jobs;
 }
 
 /** How long a run works before the ledger shows it as 'running'. */
 const runningRecordAfterMs = 250;
+
+/** What a run that waits for its child jobs leaves behind, so that its next call continues it. */
+interface ContinuedRun {
+  runId: string;
+  startedAt: number;
+  attempt: number;
+  /** BullMQ's attemptsStarted when the run started waiting: a larger one later means a stall in between. */
+  attemptsStarted: number;
+}
+
+/** How long the note of a waiting run is kept (a run that waits longer starts a new ledger row). */
+const continuedRunTtlSeconds = 30 * 24 * 3600;
+
+function isWaitingChildrenError(error: unknown): boolean {
+  return error instanceof WaitingChildrenError || (error instanceof Error && error.name === 'WaitingChildrenError');
+}
 
 function errorText(error: unknown): string {
   if (error instanceof Error) return `${error.name}: ${error.message}`;
@@ -115,11 +156,21 @@ function errorText(error: unknown): string {
 export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queues'] & string>(
   options: WorkerAppOptions<C, Q>,
 ): WorkerApp {
-  const { catalogue, queue, config, appName } = options;
+  const { catalogue, config, appName } = options;
+  const queues: string[] = typeof options.queue === 'string' ? [options.queue] : [...(options.queue as readonly string[])];
   const handlers = options.handlers as unknown as Record<string, JobHandler<unknown>>;
-  const jobs = new Map(assertHandlersMatchQueue(catalogue, queue, handlers).map((job) => [job.name, job]));
-  const queueSpec = catalogue.queues[queue]!;
-  const tracksLastFinished = queueSpec.singleton && [...jobs.values()].some((job) => job.overlap === 'skip');
+  const jobs = new Map(assertHandlersMatchQueues(catalogue, queues, handlers).map((job) => [job.name, job]));
+  const concurrencyOverrides = (options.concurrency ?? {}) as Partial<Record<string, number>>;
+  for (const [name, value] of Object.entries(concurrencyOverrides)) {
+    if (!queues.includes(name)) throw new Error(`concurrency given for queue ${name}, which this app does not consume`);
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new Error(`concurrency of queue ${name} must be a positive integer`);
+  }
+  const concurrencyOf = (queue: string): number => {
+    const spec = catalogue.queues[queue]!;
+    return spec.singleton ? 1 : (concurrencyOverrides[queue] ?? spec.concurrency);
+  };
+  /** How the health check and the logs name what the app consumes. */
+  const queueLabel = queues.join(',');
   const secrets = secretsFromEnv(process.env);
   if (config.TEAMS_WEBHOOK_URL) secrets.push(config.TEAMS_WEBHOOK_URL);
   const log = options.logger ?? createLogger({ name: appName, level: config.LOG_LEVEL, secrets });
@@ -134,7 +185,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
   const stack = new CleanupStack();
   const shutdown = new AbortController();
   const notifications = new Set<Promise<unknown>>();
-  let worker: Worker | undefined;
+  const workers: Worker[] = [];
   let flusher: LedgerFlusher | undefined;
   let healthPort: number | undefined;
   let state: 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' = 'idle';
@@ -191,14 +242,25 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
     return cached;
   };
 
-  const createProcessor = (commands: Redis, workerConnection: Redis, pool: ReturnType<typeof createPool>) => {
+  const createProcessor = (queue: string, commands: Redis, workerConnection: Redis, pool: ReturnType<typeof createPool>) => {
+    const queueSpec = catalogue.queues[queue]!;
+    const tracksLastFinished = queueSpec.singleton && jobsOfQueue(catalogue, queue).some((job) => job.overlap === 'skip');
     return async (job: Job): Promise<RunSummary> => {
-      const startedAt = Date.now();
-      const runId = randomUUID();
-      const def = jobs.get(job.name);
-      const attempt = Math.max(job.attemptsStarted, job.attemptsMade + 1);
-      const dueAt = job.timestamp + (job.delay ?? 0);
       const jobId = job.id ?? 'unknown';
+      const continuedRunKey = keys.continuedRun(queue, jobId);
+      // A job that comes back after waiting for its children continues its run (only such a job, or
+      // one taken over after a stall, has started more attempts than it finished: one read then).
+      let continued: ContinuedRun | undefined;
+      if (job.attemptsStarted > job.attemptsMade + 1) {
+        const note = await commands.get(continuedRunKey);
+        if (note) continued = JSON.parse(note) as ContinuedRun;
+      }
+      let continuedRunNoted = continued !== undefined;
+      const startedAt = continued?.startedAt ?? Date.now();
+      const runId = continued?.runId ?? randomUUID();
+      const def = jobs.get(job.name);
+      const attempt = continued?.attempt ?? Math.max(job.attemptsStarted, job.attemptsMade + 1);
+      const dueAt = job.timestamp + (job.delay ?? 0);
       const runLog = withRunContext(log, { jobId, jobName: job.name, runId, queue });
       const base: RunRecord = {
         runId,
@@ -221,7 +283,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
         error: null,
         workerId,
         dryRun: false,
-        afterStall: job.attemptsStarted > job.attemptsMade + 1,
+        afterStall: continued ? job.attemptsStarted > continued.attemptsStarted + 1 : job.attemptsStarted > job.attemptsMade + 1,
       };
 
       /**
@@ -241,6 +303,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
         socket?.cork();
         appendToOutbox(workerConnection, keys.ledgerOutbox, record).catch(onError);
         for (const [key, value] of setKeys) workerConnection.set(key, value).catch(onError);
+        if (continuedRunNoted) workerConnection.del(continuedRunKey).catch(onError);
         if (socket) setImmediate(() => socket.uncork());
         const seconds = (record.finishedAt! - startedAt) / 1000;
         const outcome = outcomeMetrics(record);
@@ -276,7 +339,8 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
       const dryRun = def.dryRun && typeof payload === 'object' && payload !== null && (payload as { dryRun?: unknown }).dryRun === true;
       base.dryRun = dryRun;
 
-      if (def.kind === 'healing' && config.HEAL_MUST_WAIT_FOR_INITIAL_SYNC) {
+      // A continued run passed the guards when it started.
+      if (!continued && def.kind === 'healing' && config.HEAL_MUST_WAIT_FOR_INITIAL_SYNC) {
         const initial = initialJobOf(catalogue, def.sync);
         if (initial && !(await initialSucceeded(def.sync, commands, pool))) {
           const reason = `refused: ${def.name} waits until ${initial.name} has succeeded once (HEAL_MUST_WAIT_FOR_INITIAL_SYNC=true)`;
@@ -284,7 +348,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
           return { runId, status: 'refused', reason };
         }
       }
-      if (def.overlap === 'skip' && job.repeatJobKey && queueSpec.singleton) {
+      if (!continued && def.overlap === 'skip' && job.repeatJobKey && queueSpec.singleton) {
         const lastFinished = Number(await commands.get(keys.lastFinished(queue)));
         if (lastFinished > dueAt) {
           const reason = `skipped: this tick came due at ${new Date(dueAt).toISOString()} while another run of ${def.sync} was active (overlap policy skip)`;
@@ -301,8 +365,20 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
       const announce = setTimeout(() => {
         commands.xadd(keys.ledgerOutbox, '*', 'r', JSON.stringify(base)).catch((error: unknown) => runLog.warn({ err: error }, 'run start not recorded'));
       }, runningRecordAfterMs);
-      runLog.debug({ attempt, dryRun }, 'run started');
+      runLog.debug({ attempt, dryRun, resumed: continued !== undefined }, continued ? 'run resumed' : 'run started');
       metrics.active.inc({ queue });
+      let waitingForChildren = false;
+      const waitForChildren = async (): Promise<void> => {
+        const token = job.token;
+        if (token === undefined) throw new Error('waitForChildren: the job holds no lock token');
+        // Noted before the job waits: its children may all finish at once and another worker resume it.
+        const note: ContinuedRun = { runId, startedAt, attempt, attemptsStarted: job.attemptsStarted };
+        await commands.set(continuedRunKey, JSON.stringify(note), 'EX', continuedRunTtlSeconds);
+        continuedRunNoted = true;
+        if (!(await job.moveToWaitingChildren(token))) return;
+        waitingForChildren = true;
+        throw new WaitingChildrenError();
+      };
       try {
         const outcome = (await handlers[def.name]!(payload, {
           runId,
@@ -314,6 +390,8 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
           dryRun,
           dueAt: new Date(dueAt),
           job,
+          waitForChildren,
+          resumed: continued !== undefined,
         })) ?? {};
         const status: RunStatus = outcome.skipped ? 'skipped' : 'succeeded';
         const ranDry = dryRun || outcome.dryRun === true;
@@ -338,6 +416,12 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
           ...(outcome.result !== undefined ? { result: outcome.result } : {}),
         };
       } catch (error) {
+        if (waitingForChildren && isWaitingChildrenError(error)) {
+          // Not an outcome: the run goes on once the children are done (the ledger shows it running).
+          appendToOutbox(workerConnection, keys.ledgerOutbox, base).catch((e: unknown) => runLog.warn({ err: e }, 'waiting run not recorded'));
+          runLog.info({ attempt }, 'run waiting for its child jobs');
+          throw error;
+        }
         const final = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         return fail(error, final, error);
       } finally {
@@ -390,9 +474,11 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
           throw new Error(`the run ledger is not reachable (did migrations run?): ${scrub(errorText(error))}`);
         });
 
-        const fleetQueue = createFleetQueue(commands, config.FLEET_PREFIX, queue);
-        stack.push('queue', () => fleetQueue.close());
-        if (queueSpec.singleton) await fleetQueue.setGlobalConcurrency(1);
+        for (const queue of queues) {
+          const fleetQueue = createFleetQueue(commands, config.FLEET_PREFIX, queue);
+          stack.push(`queue ${queue}`, () => fleetQueue.close());
+          if (catalogue.queues[queue]!.singleton) await fleetQueue.setGlobalConcurrency(1);
+        }
 
         const flusherConnection = commands.duplicate({ connectionName: `${appName}:ledger` });
         flusherConnection.on('error', (error) => log.warn({ err: error }, 'redis connection error (ledger)'));
@@ -425,9 +511,10 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
           port: config.HEALTH_PORT,
           registry,
           status: () => ({
-            ok: state === 'running' && commands.status === 'ready' && (worker?.isRunning() ?? false),
+            ok: state === 'running' && commands.status === 'ready' && workers.length === queues.length && workers.every((w) => w.isRunning()),
             app: appName,
-            queue,
+            queue: queueLabel,
+            ...(queues.length > 1 ? { queues } : {}),
             workerId,
             state,
             redis: commands.status,
@@ -436,30 +523,39 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
         healthPort = health.port;
         stack.push('health server', () => health.close());
 
-        const workerConnection = commands.duplicate({ maxRetriesPerRequest: null, connectionName: `${appName}:worker` });
-        // BullMQ uses this instance itself (not a copy) for its non-blocking commands.
-        workerConnection.on('error', (error) => log.warn({ err: error }, 'redis connection error (worker)'));
-        stack.push('worker connection', async () => {
-          await workerConnection.quit().catch(() => undefined);
+        for (const queue of queues) {
+          const workerConnection = commands.duplicate({ maxRetriesPerRequest: null, connectionName: `${appName}:worker:${queue}` });
+          // BullMQ uses this instance itself (not a copy) for its non-blocking commands.
+          workerConnection.on('error', (error) => log.warn({ err: error, queue }, 'redis connection error (worker)'));
+          stack.push(`worker connection ${queue}`, async () => {
+            await workerConnection.quit().catch(() => undefined);
+          });
+          const w = new Worker(queue, createProcessor(queue, commands, workerConnection, pool), {
+            connection: workerConnection,
+            prefix: bullPrefix(config.FLEET_PREFIX),
+            concurrency: concurrencyOf(queue),
+            lockDuration: config.LOCK_DURATION_MS,
+            stalledInterval: config.STALLED_INTERVAL_MS,
+            maxStalledCount: 1,
+            autorun: false,
+            name: workerId,
+          });
+          w.on('error', (error) => log.error({ err: error, queue }, 'worker error'));
+          w.on('stalled', (jobId) => log.warn({ jobId, queue }, 'job stalled: its worker stopped answering; it will run again'));
+          workers.push(w);
+        }
+        // One entry for every worker: they stop together, within one SHUTDOWN_TIMEOUT_MS.
+        stack.push('workers', async () => {
+          await Promise.all(workers.map((w) => closeWorker(w)));
         });
-        const w = new Worker(queue, createProcessor(commands, workerConnection, pool), {
-          connection: workerConnection,
-          prefix: bullPrefix(config.FLEET_PREFIX),
-          concurrency: queueSpec.concurrency,
-          lockDuration: config.LOCK_DURATION_MS,
-          stalledInterval: config.STALLED_INTERVAL_MS,
-          maxStalledCount: 1,
-          autorun: false,
-          name: workerId,
-        });
-        w.on('error', (error) => log.error({ err: error }, 'worker error'));
-        w.on('stalled', (jobId) => log.warn({ jobId, queue }, 'job stalled: its worker stopped answering; it will run again'));
-        worker = w;
-        stack.push('worker', () => closeWorker(w));
-        w.run().catch((error: unknown) => log.error({ err: error }, 'worker loop stopped'));
-        await w.waitUntilReady();
+        for (const w of workers) w.run().catch((error: unknown) => log.error({ err: error }, 'worker loop stopped'));
+        await Promise.all(workers.map((w) => w.waitUntilReady()));
         state = 'running';
-        log.info({ queue, workerId, healthPort, concurrency: queueSpec.concurrency, singleton: queueSpec.singleton }, 'worker app started');
+        const consumed = queues.map((queue) => ({ queue, concurrency: concurrencyOf(queue), singleton: catalogue.queues[queue]!.singleton }));
+        log.info(
+          queues.length === 1 ? { ...consumed[0], workerId, healthPort } : { queue: queueLabel, queues: consumed, workerId, healthPort },
+          'worker app started',
+        );
       } catch (error) {
         state = 'stopping';
         await stack.release((name, e) => log.warn({ err: e, resource: name }, 'cleanup failed'));
@@ -473,10 +569,10 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
         return;
       }
       state = 'stopping';
-      log.info({ queue }, 'stopping: no new jobs; waiting for the active run');
+      log.info({ queue: queueLabel }, 'stopping: no new jobs; waiting for the active run');
       await stack.release((name, error) => log.warn({ err: error, resource: name }, 'cleanup failed'));
       state = 'stopped';
-      log.info({ queue }, 'worker app stopped');
+      log.info({ queue: queueLabel }, 'worker app stopped');
       log.flush?.();
     },
     async flushLedger() {
