@@ -6,6 +6,7 @@ import { mergeCatalogues } from './catalogue.ts';
 import { sampleCatalogue } from './sample.ts';
 import { dispoCatalogue } from './dispo.ts';
 import { slotsCatalogue } from './slots.ts';
+import { returnsCatalogue } from './returns.ts';
 
 /**
  * The fleet's catalogue: every job of every sync. A sync declares its queues and jobs in its own
@@ -15,5 +16,6 @@ export const catalogue = mergeCatalogues(
   sampleCatalogue,
   dispoCatalogue,
   slotsCatalogue,
+  returnsCatalogue,
 );
 export type FleetCatalogue = typeof catalogue;
