@@ -10,6 +10,10 @@
 //
 // Peak RSS is the worker process's own high-water mark (VmHWM in /proc/<pid>/status), read just
 // before it is stopped; the emulator (which holds the index) and this process do not count.
+//
+// The emulator keeps the seeded offers in `offers_pristine`; every round copies them (untimed) to
+// `offers_baseline` for the baseline, then to `offers` for the patch, so both always start from
+// the same state. Two rounds, alternating, best of each: these machines share their cores.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +29,10 @@ import type { BenchResult } from './run.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
 const INDEX = 'offers';
+const PRISTINE_INDEX = 'offers_pristine';
 const BASELINE_INDEX = 'offers_baseline';
 const SEED = 1;
+const ROUNDS = 2;
 
 interface EmulatorProcess {
   child: ChildProcess;
@@ -43,7 +49,7 @@ const say = (line: string): void => {
 async function startEmulator(n: number): Promise<EmulatorProcess> {
   const child = spawn(
     process.execPath,
-    [join(repoRoot, 'test/emulators/algolia.ts'), '--port', '0', '--seed-offers', String(n), '--index', INDEX, '--seed', String(SEED), '--log-capacity', '2000'],
+    [join(repoRoot, 'test/emulators/algolia.ts'), '--port', '0', '--seed-offers', String(n), '--index', PRISTINE_INDEX, '--seed', String(SEED), '--log-capacity', '2000'],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=8192' } },
   );
   child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
@@ -66,11 +72,34 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function emulatorCounters(emulator: EmulatorProcess): Promise<{ writtenByIndex: Record<string, number>; requestsByRoute: Record<string, number> }> {
+async function emulatorCounters(emulator: EmulatorProcess): Promise<{ writtenByIndex: Record<string, number> }> {
   const response = await fetch(`${emulator.url}/_emulator/counters`, {
     headers: { 'x-algolia-application-id': emulator.appId, 'x-algolia-api-key': emulator.apiKey },
   });
-  return (await response.json()) as { writtenByIndex: Record<string, number>; requestsByRoute: Record<string, number> };
+  return (await response.json()) as { writtenByIndex: Record<string, number> };
+}
+
+const writtenTo = async (emulator: EmulatorProcess, index: string): Promise<number> => (await emulatorCounters(emulator)).writtenByIndex[index] ?? 0;
+
+/**
+ * For the untimed set-up calls (copies of a million records take seconds): algoliasearch's
+ * "connect" timeout runs until the response headers arrive, so it must cover the whole call.
+ */
+function adminClient(emulator: EmulatorProcess) {
+  return createAlgoliaClient({ appId: emulator.appId, apiKey: emulator.apiKey, hosts: [emulator.url], timeouts: { connect: 300_000, read: 300_000, write: 300_000 } });
+}
+
+/** Replaces `to` with a copy of the pristine offers (untimed). */
+async function resetIndex(emulator: EmulatorProcess, to: string): Promise<void> {
+  const client = adminClient(emulator);
+  const copied = await client.operationIndex({ indexName: PRISTINE_INDEX, operationIndexParams: { operation: 'copy', destination: to } });
+  await client.waitForTask({ indexName: PRISTINE_INDEX, taskID: copied.taskID });
+}
+
+async function dropIndex(emulator: EmulatorProcess, index: string): Promise<void> {
+  const client = adminClient(emulator);
+  const deleted = await client.deleteIndex({ indexName: index });
+  await client.waitForTask({ indexName: index, taskID: deleted.taskID });
 }
 
 /** The objectIDs the generator gives offer i (see test/emulators/algolia/offers.ts). */
@@ -78,21 +107,19 @@ function* offerIds(n: number): Generator<string> {
   for (let i = 0; i < n; i += 1) yield `offer-${String(i + 1).padStart(7, '0')}`;
 }
 
-/** Bare batch calls of N partial updates on a copy of the offers; returns the seconds they took. */
+/** Bare batch calls of N partial updates on a copy of the offers, with the worker's client settings; the seconds they took. */
 async function baseline(emulator: EmulatorProcess, n: number): Promise<number> {
-  const client = createAlgoliaClient({ appId: emulator.appId, apiKey: emulator.apiKey, hosts: [emulator.url], timeouts: { write: 120_000, read: 120_000 } });
-  const copied = await client.operationIndex({ indexName: INDEX, operationIndexParams: { operation: 'copy', destination: BASELINE_INDEX } });
-  await client.waitForTask({ indexName: INDEX, taskID: copied.taskID });
+  await resetIndex(emulator, BASELINE_INDEX);
+  const client = createAlgoliaClient({ appId: emulator.appId, apiKey: emulator.apiKey, hosts: [emulator.url] });
   const updates: AlgoliaRecordInput[] = Array.from(offerIds(n), (objectID) => ({ objectID, customerDispo: 'baseline' }));
-  const before = (await emulatorCounters(emulator)).writtenByIndex[BASELINE_INDEX] ?? 0;
+  const before = await writtenTo(emulator, BASELINE_INDEX);
   const started = performance.now();
   await sendBatches(client, BASELINE_INDEX, 'partialUpdateObjectNoCreate', updates, { batchSize: 1000, maxInFlight: 4, waitForTask: true });
   const seconds = (performance.now() - started) / 1000;
-  const written = ((await emulatorCounters(emulator)).writtenByIndex[BASELINE_INDEX] ?? 0) - before;
+  const written = (await writtenTo(emulator, BASELINE_INDEX)) - before;
   // a wrong objectID would be dropped (NoCreate) and make the baseline look fast: refuse that
   if (written !== n) throw new Error(`baseline wrote ${written} records, not ${n}: the offers' objectIDs are not what the bench expects`);
-  const deleted = await client.deleteIndex({ indexName: BASELINE_INDEX });
-  await client.waitForTask({ indexName: BASELINE_INDEX, taskID: deleted.taskID });
+  await dropIndex(emulator, BASELINE_INDEX);
   return seconds;
 }
 
@@ -102,16 +129,24 @@ function memoryOf(pid: number): { hwmKb: number; rssKb: number } {
   return { hwmKb: field('VmHWM'), rssKb: field('VmRSS') };
 }
 
-interface WorkerRun {
+interface PatchRun {
   seconds: number;
   summary: RunSummary;
-  peakRssMb: number;
-  /** Highest VmRSS seen while the patch ran (sampled every 100 ms). */
-  sampledPeakRssMb: number;
-  rssBeforeMb: number;
+  /** Records the emulator counted as written to the offers index. */
+  written: number;
 }
 
-async function runWorkerPatch(emulator: EmulatorProcess, redisUrl: string, databaseUrl: string, prefix: string): Promise<WorkerRun> {
+interface BenchWorker {
+  pid: number;
+  rssBeforeMb: number;
+  /** Highest VmRSS sampled (every 100 ms) so far. */
+  sampledPeakRssMb(): number;
+  patch(): Promise<PatchRun>;
+  stop(): Promise<void>;
+}
+
+/** The dispo-patcher worker as a real process; `patch()` enqueues one dispo.patch and times it to completion. */
+async function startWorker(emulator: EmulatorProcess, redisUrl: string, databaseUrl: string, prefix: string): Promise<BenchWorker> {
   const worker = spawn(process.execPath, [join(repoRoot, 'apps/dispo-patcher/src/main.ts')], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -147,34 +182,44 @@ async function runWorkerPatch(emulator: EmulatorProcess, redisUrl: string, datab
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const events = new QueueEvents('dispo-patcher', { connection: redis.duplicate(), prefix: bullPrefix(prefix) });
   const queue = createFleetQueue(redis, prefix, 'dispo-patcher');
-  try {
-    await ready;
-    await events.waitUntilReady();
-    const pid = worker.pid!;
-    const rssBeforeMb = memoryOf(pid).rssKb / 1024;
-    let sampledPeakKb = 0;
-    const sampler = setInterval(() => {
-      sampledPeakKb = Math.max(sampledPeakKb, memoryOf(pid).rssKb);
-    }, 100);
-    const started = performance.now();
-    const job = await enqueueJob(queue, catalogue.jobs['dispo.patch'], { reason: 'benchmark' });
-    let summary: RunSummary;
-    try {
-      summary = (await job.waitUntilFinished(events)) as RunSummary;
-    } finally {
-      clearInterval(sampler);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const peakRssMb = memoryOf(pid).hwmKb / 1024;
-    return { seconds, summary, peakRssMb, sampledPeakRssMb: sampledPeakKb / 1024, rssBeforeMb };
-  } finally {
+  const close = async (): Promise<void> => {
     await stopChild(worker);
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
     await events.close();
     await redis.quit();
     await cleanKeys(redisUrl, prefix);
+  };
+  try {
+    await ready;
+    await events.waitUntilReady();
+  } catch (error) {
+    await close();
+    throw error;
   }
+  const pid = worker.pid!;
+  const rssBeforeMb = memoryOf(pid).rssKb / 1024;
+  let sampledPeakKb = 0;
+  const sampler = setInterval(() => {
+    sampledPeakKb = Math.max(sampledPeakKb, memoryOf(pid).rssKb);
+  }, 100);
+  return {
+    pid,
+    rssBeforeMb,
+    sampledPeakRssMb: () => sampledPeakKb / 1024,
+    async patch() {
+      const before = await writtenTo(emulator, INDEX);
+      const started = performance.now();
+      const job = await enqueueJob(queue, catalogue.jobs['dispo.patch'], { reason: 'benchmark' });
+      const summary = (await job.waitUntilFinished(events)) as RunSummary;
+      const seconds = (performance.now() - started) / 1000;
+      return { seconds, summary, written: (await writtenTo(emulator, INDEX)) - before };
+    },
+    async stop() {
+      clearInterval(sampler);
+      await close();
+    },
+  };
 }
 
 async function cleanKeys(redisUrl: string, prefix: string): Promise<void> {
@@ -197,45 +242,60 @@ export async function runDispoPatcherBench(n: number): Promise<BenchResult> {
   const databaseUrl = await createDatabaseFromTemplate(infra.pgAdminUrl, infra.templateDatabase, dbName);
   const prefix = `bench-dispo-${process.pid}`;
   let emulator: EmulatorProcess | undefined;
+  let worker: BenchWorker | undefined;
   try {
     say(`seeding ${n} offers into the emulator (its own process)...`);
     emulator = await startEmulator(n);
-    say('baseline: bare batch calls of the same partial updates...');
-    const baselineSeconds = await baseline(emulator, n);
-    say(`baseline: ${baselineSeconds.toFixed(2)} s`);
-    const writesBefore = (await emulatorCounters(emulator)).writtenByIndex[INDEX] ?? 0;
-    say('patch: dispo.patch through the worker process...');
-    const run = await runWorkerPatch(emulator, infra.redisUrl, databaseUrl, prefix);
-    const counters = await emulatorCounters(emulator);
-    const written = (counters.writtenByIndex[INDEX] ?? 0) - writesBefore;
-    if (run.summary.status !== 'succeeded') throw new Error(`the patch did not succeed: ${JSON.stringify(run.summary)}`);
-    const counts = run.summary.counts ?? {};
-    if (counts.scanned !== n) throw new Error(`the patch scanned ${counts.scanned} offers, not ${n}`);
-    if (written !== counts.changed) throw new Error(`the emulator counted ${written} writes, the patch ${counts.changed} changes`);
+    worker = await startWorker(emulator, infra.redisUrl, databaseUrl, prefix);
+    const baselineRounds: number[] = [];
+    const patchRounds: PatchRun[] = [];
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      say(`round ${round}: baseline (bare batch calls of the same partial updates)...`);
+      baselineRounds.push(await baseline(emulator, n));
+      await resetIndex(emulator, INDEX);
+      say(`round ${round}: dispo.patch through the worker process...`);
+      const run = await worker.patch();
+      const counts = run.summary.counts ?? {};
+      if (run.summary.status !== 'succeeded') throw new Error(`the patch did not succeed: ${JSON.stringify(run.summary)}`);
+      if (counts.scanned !== n) throw new Error(`the patch scanned ${counts.scanned} offers, not ${n}`);
+      if (run.written !== counts.changed) throw new Error(`the emulator counted ${run.written} writes, the patch ${counts.changed} changes`);
+      patchRounds.push(run);
+      say(`round ${round}: baseline ${baselineRounds.at(-1)!.toFixed(2)} s, patch ${run.seconds.toFixed(2)} s`);
+    }
+    const sampledPeakRssMb = worker.sampledPeakRssMb();
+    const peakRssMb = memoryOf(worker.pid).hwmKb / 1024;
+    const rssBeforeMb = worker.rssBeforeMb;
+    await worker.stop();
+    worker = undefined;
 
-    const perSec = n / run.seconds;
+    const best = patchRounds.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    const counts = best.summary.counts ?? {};
+    const baselineSeconds = Math.min(...baselineRounds);
+    const perSec = n / best.seconds;
     const baselinePerSec = n / baselineSeconds;
     const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+    const list = (xs: number[]) => xs.map((x) => round(x, 2)).join(' / ');
     process.stdout.write(
       [
-        `dispo-patcher bench: ${n} offers, emulator in its own process (${emulator.url}), worker as a real process`,
-        `  baseline (bare batch calls, ${n} partial updates, 1000/batch, 4 in flight): ${round(baselineSeconds, 2)} s  ${round(baselinePerSec)} records/s`,
-        `  patch (dispo.patch: browse ${n}, rule, ${counts.changed} partial updates in ${counts.batches} batches, last task waited for): ${round(run.seconds, 2)} s  ${round(perSec)} offers/s`,
+        `dispo-patcher bench: ${n} offers, emulator in its own process, worker as a real process; best of ${ROUNDS} rounds each`,
+        `  baseline (bare batch calls, ${n} partial updates, 1000/batch, 4 in flight): ${round(baselineSeconds, 2)} s  ${round(baselinePerSec)} records/s  (${list(baselineRounds)} s)`,
+        `  patch (dispo.patch: browse ${n}, rule, ${counts.changed} partial updates in ${counts.batches} batches, last task waited for): ${round(best.seconds, 2)} s  ${round(perSec)} offers/s  (${list(patchRounds.map((r) => r.seconds))} s)`,
         `  ratio ${round(perSec / baselinePerSec, 3)} (goal >= 0.5); ${round(perSec)} offers/s (goal >= 50,000; the seed: 5,000 in under a minute, ~83/s)`,
-        `  worker peak RSS ${round(run.peakRssMb)} MB (VmHWM; goal < 300 MB at 1,000,000), ${round(run.sampledPeakRssMb)} MB sampled during the patch, ${round(run.rssBeforeMb)} MB idle before`,
+        `  worker peak RSS ${round(peakRssMb)} MB (VmHWM over both rounds; goal < 300 MB at 1,000,000), ${round(sampledPeakRssMb)} MB highest sample, ${round(rssBeforeMb)} MB idle before`,
         '',
       ].join('\n'),
     );
     return {
       bench: 'dispo-patcher',
       n,
-      seconds: round(run.seconds, 3),
+      seconds: round(best.seconds, 3),
       perSec: round(perSec),
       baselinePerSec: round(baselinePerSec),
       ratio: round(perSec / baselinePerSec, 3),
-      peakRssMb: round(run.peakRssMb),
+      peakRssMb: round(peakRssMb),
     };
   } finally {
+    await worker?.stop();
     if (emulator) await stopChild(emulator.child);
     await dropDatabase(infra.pgAdminUrl, dbName);
     await infra.stopWhatWeStarted();
