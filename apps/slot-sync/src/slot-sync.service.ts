@@ -1,0 +1,186 @@
+// One run of slot-sync: fetch the window's shifts from When I Work, compare each one's hash with the
+// cache, publish the new and changed ones (and a tombstone for each deleted one), then record them
+// in the cache, only once Kafka has acknowledged them.
+import type { Message } from 'kafkajs';
+import type { Logger } from '@syncfleet/log';
+import type { RunOutcome } from '@syncfleet/runtime';
+import { slotFromWiwShift, slotHash, type Slot } from './domain/slot.ts';
+import type { SyncWindow } from './domain/window.ts';
+import { isoUtc } from './domain/window.ts';
+import type { CachedSlot, SlotCache } from './slot-cache.adapter.ts';
+import { SlotEncodingError, type SlotEncoder } from './slot-encoder.ts';
+import { SHIFT_ID_HEADER, type SlotProducer } from './slot-producer.ts';
+import type { SlotStats } from './statsd.ts';
+import type { WiwClient } from './wiw.adapter.ts';
+
+export interface SlotSyncParts {
+  wiw: WiwClient;
+  cache: SlotCache;
+  encoder: SlotEncoder;
+  producer: SlotProducer;
+  stats: SlotStats;
+  /** Messages per Kafka produce request. */
+  publishBatchSize: number;
+  /** Cache TTL: index entries of shifts that started this long before the window are pruned. */
+  ttlSeconds: number;
+  /** Deleted-shift checks (`GET /2/shifts/{id}`) in flight at once. */
+  deletedCheckConcurrency?: number;
+}
+
+export interface SlotRunOptions {
+  window: SyncWindow;
+  /** Publish every shift of the window whatever the cache says (slots.resync). */
+  republish: boolean;
+  /** Compute and report only: no publish, no cache write, no TTL refresh, no schema registration. */
+  dryRun: boolean;
+}
+
+export interface SlotRunCounts {
+  /** Shifts WIW returned for the window (duplicates and invalid ones excluded). */
+  fetched: number;
+  /** Same hash as cached (`processor.shift.matched`). */
+  unchanged: number;
+  /** New or changed (`processor.shift.unmatched`). */
+  changed: number;
+  /** Value messages Kafka acknowledged. */
+  published: number;
+  /** Deleted shifts found (a tombstone each, unless a dry run). */
+  deleted: number;
+  /** Shifts that could not be read (missing id, unparsable date...): skipped, logged. */
+  invalid: number;
+  /** Slots that do not fit the Avro schema: skipped, logged (`publisher.encoding.error`). */
+  encodingErrors: number;
+  /** Cached shifts of the window that WIW did not return, checked one by one. */
+  missingChecked: number;
+}
+
+const MAX_LOGGED_PROBLEMS = 10;
+
+async function forEachConcurrently<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+export async function runSlotSync(parts: SlotSyncParts, options: SlotRunOptions, ctx: { log: Logger; signal?: AbortSignal }): Promise<RunOutcome> {
+  const { wiw, cache, encoder, producer, stats } = parts;
+  const { window, republish, dryRun } = options;
+  const { log, signal } = ctx;
+  const counts: SlotRunCounts = { fetched: 0, unchanged: 0, changed: 0, published: 0, deleted: 0, invalid: 0, encodingErrors: 0, missingChecked: 0 };
+  let encoded = 0;
+  let problemsLogged = 0;
+  const problem = (fields: Record<string, unknown>, message: string): void => {
+    if (problemsLogged++ < MAX_LOGGED_PROBLEMS) log.warn(fields, message);
+  };
+
+  const seen = new Set<number>();
+  const pending: Array<CachedSlot & { slot: Slot }> = [];
+
+  try {
+    if (!dryRun) await encoder.prepare(log);
+
+    /** Publishes a batch, then (only then) records it in the cache. */
+    const publish = async (batch: ReadonlyArray<CachedSlot & { slot: Slot }>): Promise<void> => {
+      if (batch.length === 0) return;
+      const messages: Message[] = [];
+      const written: CachedSlot[] = [];
+      for (const entry of batch) {
+        try {
+          const [key, value] = await Promise.all([encoder.encodeKey(entry.id), encoder.encodeValue(entry.slot)]);
+          messages.push({ key, value, headers: { [SHIFT_ID_HEADER]: String(entry.id) } });
+          written.push({ id: entry.id, hash: entry.hash, startMs: entry.startMs });
+          encoded += 1;
+        } catch (error) {
+          if (!(error instanceof SlotEncodingError)) throw error;
+          counts.encodingErrors += 1;
+          problem({ shiftId: entry.id, reason: error.message }, 'shift not published: it does not fit the schema');
+        }
+      }
+      await producer.send(messages);
+      counts.published += messages.length;
+      await cache.write(written);
+    };
+    const flush = (): Promise<void> => publish(pending.splice(0));
+
+    const handle = async (raws: readonly unknown[]): Promise<void> => {
+      const batch: Array<CachedSlot & { slot: Slot }> = [];
+      for (const raw of raws) {
+        const result = slotFromWiwShift(raw);
+        if (!result.ok) {
+          counts.invalid += 1;
+          problem({ shiftId: result.id, reason: result.reason }, 'shift skipped: it cannot be read');
+          continue;
+        }
+        const { slot, startMs } = result;
+        if (seen.has(slot.id)) continue; // listed twice: once is enough
+        seen.add(slot.id);
+        batch.push({ id: slot.id, hash: slotHash(slot), startMs, slot });
+      }
+      counts.fetched += batch.length;
+      if (batch.length === 0) return;
+      const ids = batch.map((entry) => entry.id);
+      const cached = dryRun ? await cache.read(ids) : await cache.readAndRefresh(ids);
+      for (let i = 0; i < batch.length; i++) {
+        const entry = batch[i]!;
+        const same = cached[i] === entry.hash;
+        if (same) counts.unchanged += 1;
+        else counts.changed += 1;
+        if ((same && !republish) || dryRun) continue;
+        pending.push(entry);
+      }
+      while (pending.length >= parts.publishBatchSize) await publish(pending.splice(0, parts.publishBatchSize));
+    };
+
+    for await (const raws of wiw.streamShifts(window, signal)) {
+      await handle(raws);
+    }
+    await flush();
+
+    // Shifts we published inside the window that WIW did not return: deleted, or moved out of it.
+    const missing = (await cache.idsStartingIn(window)).filter((id) => !seen.has(id));
+    counts.missingChecked = missing.length;
+    if (missing.length > 0) {
+      const moved: unknown[] = [];
+      const gone: number[] = [];
+      await forEachConcurrently(missing, parts.deletedCheckConcurrency ?? 8, async (id) => {
+        const shift = await wiw.getShift(id, signal);
+        if (shift === null) gone.push(id);
+        else moved.push(shift);
+      });
+      if (moved.length > 0) {
+        await handle(moved);
+        await flush();
+      }
+      counts.deleted = gone.length;
+      if (gone.length > 0 && !dryRun) {
+        gone.sort((a, b) => a - b);
+        const tombstones: Message[] = [];
+        for (const id of gone) tombstones.push({ key: await encoder.encodeKey(id), value: null, headers: { [SHIFT_ID_HEADER]: String(id) } });
+        await producer.send(tombstones);
+        await cache.remove(gone);
+        log.info({ shiftIds: gone.slice(0, 50), count: gone.length }, 'deleted shifts published as tombstones');
+      }
+    }
+    if (!dryRun) await cache.pruneIndex(window.start.getTime() - parts.ttlSeconds * 1000);
+  } finally {
+    // what the run did, even when it failed half way
+    stats.increment('processor.shift.matched', counts.unchanged);
+    stats.increment('processor.shift.unmatched', counts.changed);
+    stats.increment('processor.shift.deleted', counts.deleted);
+    stats.increment('processor.shift.invalid', counts.invalid);
+    stats.increment('publisher.encoding.success', encoded);
+    stats.increment('publisher.encoding.error', counts.encodingErrors);
+  }
+
+  if (problemsLogged > MAX_LOGGED_PROBLEMS) log.warn({ more: problemsLogged - MAX_LOGGED_PROBLEMS }, 'more shifts were skipped (not logged one by one)');
+  return {
+    counts: { ...counts },
+    window: { start: window.start, end: window.end },
+    result: { window: { start: isoUtc(window.start.getTime()), end: isoUtc(window.end.getTime()) }, dryRun, republish, ...counts },
+  };
+}

@@ -1,0 +1,180 @@
+// The When I Work adapter: `GET /2/shifts?start&end` streamed shift by shift (a window may hold
+// hundreds of thousands of shifts; the whole document is never in memory) and `GET /2/shifts/{id}`.
+// Authenticated by the `W-Token` header; the token never appears in a log or an error.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { JsonArraySplitter, parseElements } from './domain/json-array-splitter.ts';
+import type { SyncWindow } from './domain/window.ts';
+import { isoUtc } from './domain/window.ts';
+
+export interface WiwClientOptions {
+  /** e.g. https://api.wheniwork.com (the `/2/...` paths are appended). */
+  baseUrl: string;
+  token: string;
+  /** Until the response headers, and then between two chunks of its body. */
+  timeoutMs: number;
+  /** Quick retries inside one run (5xx, 429, timeouts, network errors) before the run fails. */
+  retries: number;
+  /** Called before every HTTP request (the `wiw.get` StatsD metric). */
+  onRequest?: () => void;
+  /** Shifts per batch handed to the caller. */
+  batchSize?: number;
+  /** Base delay of the quick retries (doubles each time); default 250 ms. */
+  retryDelayMs?: number;
+}
+
+/** WIW refused the token (401/403): retrying cannot help until someone fixes WIW_KEY. */
+export class WiwAuthError extends Error {
+  override readonly name = 'WiwAuthError';
+}
+
+/** Any other failed request; `retryable` for 5xx, 429, timeouts and network errors. */
+export class WiwRequestError extends Error {
+  override readonly name = 'WiwRequestError';
+  readonly status: number | undefined;
+  readonly retryable: boolean;
+  constructor(message: string, status: number | undefined, retryable: boolean, options?: ErrorOptions) {
+    super(message, options);
+    this.status = status;
+    this.retryable = retryable;
+  }
+}
+
+export interface WiwClient {
+  /** The shifts overlapping the window, in batches of raw WIW shift objects. */
+  streamShifts(window: SyncWindow, signal?: AbortSignal): AsyncGenerator<unknown[]>;
+  /** One shift, or null when WIW answers 404 (deleted). */
+  getShift(id: number, signal?: AbortSignal): Promise<unknown>;
+}
+
+/** An AbortController that fires when `timeoutMs` pass without `touch()`, or when `parent` aborts. */
+function idleTimeout(timeoutMs: number, parent: AbortSignal | undefined): { signal: AbortSignal; touch(): void; clear(): void } {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const touch = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(new WiwRequestError(`no answer from When I Work within ${timeoutMs} ms`, undefined, true)), timeoutMs);
+  };
+  const onParentAbort = (): void => controller.abort(parent?.reason);
+  parent?.addEventListener('abort', onParentAbort, { once: true });
+  touch();
+  return {
+    signal: controller.signal,
+    touch,
+    clear() {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onParentAbort);
+    },
+  };
+}
+
+async function errorText(response: Response): Promise<string> {
+  const body = await response.text().catch(() => '');
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown; message?: unknown; code?: unknown };
+    const message = typeof parsed.error === 'string' ? parsed.error : typeof parsed.message === 'string' ? parsed.message : undefined;
+    const code = typeof parsed.code === 'number' || typeof parsed.code === 'string' ? ` (code ${parsed.code})` : '';
+    if (message) return `${message}${code}`;
+  } catch {
+    // not JSON
+  }
+  return body.slice(0, 200).replace(/\s+/g, ' ');
+}
+
+export function createWiwClient(options: WiwClientOptions): WiwClient {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const batchSize = options.batchSize ?? 2000;
+  const retryDelayMs = options.retryDelayMs ?? 250;
+
+  /** Sends the request (with quick retries) and returns the response once its headers arrived. */
+  const request = async (path: string, what: string, signal: AbortSignal | undefined, accept404: boolean) => {
+    for (let attempt = 0; ; attempt++) {
+      const timeout = idleTimeout(options.timeoutMs, signal);
+      try {
+        options.onRequest?.();
+        let response: Response;
+        try {
+          response = await fetch(`${base}${path}`, {
+            headers: { 'W-Token': options.token, accept: 'application/json' },
+            signal: timeout.signal,
+          });
+        } catch (error) {
+          if (signal?.aborted) throw error;
+          const reason = timeout.signal.reason instanceof WiwRequestError ? timeout.signal.reason : undefined;
+          throw reason ?? new WiwRequestError(`${what}: ${error instanceof Error ? error.message : String(error)}`, undefined, true, { cause: error });
+        }
+        if (response.ok || (accept404 && response.status === 404)) return { response, timeout };
+        const detail = await errorText(response);
+        if (response.status === 401 || response.status === 403) {
+          throw new WiwAuthError(`${what}: When I Work refused the token (HTTP ${response.status}: ${detail}); check WIW_KEY`);
+        }
+        const retryable = response.status >= 500 || response.status === 429;
+        const retryAfter = Number(response.headers.get('retry-after'));
+        const error = new WiwRequestError(`${what}: HTTP ${response.status} ${detail}`, response.status, retryable);
+        if (retryable && Number.isFinite(retryAfter) && retryAfter > 0) Object.assign(error, { retryAfterMs: Math.min(retryAfter * 1000, 30_000) });
+        throw error;
+      } catch (error) {
+        timeout.clear();
+        const retryable = error instanceof WiwRequestError && error.retryable && !signal?.aborted;
+        if (!retryable || attempt >= options.retries) throw error;
+        const wait = (error as { retryAfterMs?: number }).retryAfterMs ?? retryDelayMs * 2 ** attempt;
+        await sleep(wait, undefined, signal ? { signal } : undefined);
+      }
+    }
+  };
+
+  return {
+    async *streamShifts(window, signal) {
+      const query = new URLSearchParams({ start: isoUtc(window.start.getTime()), end: isoUtc(window.end.getTime()) });
+      const what = `GET /2/shifts?${query.toString()}`;
+      const { response, timeout } = await request(`/2/shifts?${query.toString()}`, what, signal, false);
+      try {
+        if (!response.body) throw new WiwRequestError(`${what}: empty body`, response.status, true);
+        const splitter = new JsonArraySplitter('shifts');
+        let pending: string[] = [];
+        let pendingCount = 0;
+        try {
+          for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+            timeout.touch();
+            const before = splitter.elementsRead;
+            const texts = splitter.push(chunk);
+            if (texts.length === 0) continue;
+            pending.push(...texts);
+            pendingCount += splitter.elementsRead - before;
+            if (pendingCount >= batchSize) {
+              const batch = parseElements(pending);
+              pending = [];
+              pendingCount = 0;
+              yield batch;
+            }
+          }
+          splitter.end();
+        } catch (error) {
+          if (signal?.aborted || error instanceof SyntaxError) throw error;
+          const reason = timeout.signal.reason instanceof WiwRequestError ? timeout.signal.reason : undefined;
+          throw reason ?? new WiwRequestError(`${what}: the response broke off: ${error instanceof Error ? error.message : String(error)}`, undefined, true, { cause: error });
+        }
+        if (pending.length > 0) yield parseElements(pending);
+      } finally {
+        timeout.clear();
+        // a consumer that stopped early (an error in its loop) releases the connection
+        await response.body?.cancel().catch(() => undefined);
+      }
+    },
+
+    async getShift(id, signal) {
+      const what = `GET /2/shifts/${id}`;
+      const { response, timeout } = await request(`/2/shifts/${encodeURIComponent(String(id))}`, what, signal, true);
+      try {
+        if (response.status === 404) {
+          await response.body?.cancel();
+          return null;
+        }
+        const body = (await response.json()) as { shift?: unknown };
+        if (typeof body !== 'object' || body === null || !('shift' in body)) throw new WiwRequestError(`${what}: no shift in the answer`, response.status, false);
+        return body.shift;
+      } finally {
+        timeout.clear();
+      }
+    },
+  };
+}
