@@ -42,10 +42,10 @@ CREATE INDEX arena_data_arena_id_table ON arena_data (arena_id, arena_table_name
 -- counts per status, cleanup of IGNORED rows, reingest
 CREATE INDEX arena_data_table_operation_status ON arena_data (arena_table_name, operation_type, ingest_status);
 -- the retry jobs' keyset: RETRY / FAILED rows of a table in position order
-CREATE INDEX arena_data_retry_keyset ON arena_data (arena_table_name, ingest_status, operation_pos)
+CREATE INDEX arena_data_retry_keyset ON arena_data (arena_table_name, ingest_status, operation_pos, id)
   WHERE ingest_status IN ('RETRY', 'FAILED');
 -- the WAITING participants of a gjennomføring, released when a valid one arrives
-CREATE INDEX arena_data_waiting_on_gjennomforing ON arena_data ((after ->> 'TILTAKGJENNOMFORING_ID'))
+CREATE INDEX arena_data_waiting_on_gjennomforing ON arena_data ((COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID'))
   WHERE ingest_status = 'WAITING';
 -- cleanup of old IGNORED rows
 CREATE INDEX arena_data_ignored_age ON arena_data (ingested_timestamp) WHERE ingest_status = 'IGNORED';

@@ -7,6 +7,7 @@ import { sampleCatalogue } from './sample.ts';
 import { dispoCatalogue } from './dispo.ts';
 import { slotsCatalogue } from './slots.ts';
 import { returnsCatalogue } from './returns.ts';
+import { arenaCatalogue } from './arena.ts';
 
 /**
  * The fleet's catalogue: every job of every sync. A sync declares its queues and jobs in its own
@@ -17,5 +18,6 @@ export const catalogue = mergeCatalogues(
   dispoCatalogue,
   slotsCatalogue,
   returnsCatalogue,
+  arenaCatalogue,
 );
 export type FleetCatalogue = typeof catalogue;

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export { Registry };
+export { Counter, Gauge, Histogram, Registry };
 
 /** A registry per app: default process metrics plus an `app` label on everything. */
 export function createRegistry(app: string): Registry {

@@ -31,7 +31,7 @@ export interface ChunkOutcome {
 export interface ChunkOptions {
   /** A message in RETRY becomes FAILED when its attempts reach this. */
   maxAttempts: number;
-  /** The retry jobs: every processing sets last_attempted, and a message already superseded by a newer handled one is not republished. */
+  /** The retry jobs: every processing sets last_attempted, and a message superseded by a newer handled one is IGNORED, not republished. */
   retrying: boolean;
   /** Retry path: the newest HANDLED position of a participant, if newer than the message. */
   newerHandled?: (table: string, arenaId: string, pos: string) => string | undefined;
@@ -46,7 +46,8 @@ function decideRow(row: ChunkRow, view: MemoryView, options: ChunkOptions): Deci
   if (blocking !== undefined) return { status: 'RETRY', note: `waits for the earlier message at pos ${blocking} of the same arena id` };
   if (options.retrying) {
     const newer = options.newerHandled?.(row.table, row.arenaId, row.pos);
-    if (newer !== undefined) return { status: 'HANDLED', note: `superseded: the newer message at pos ${newer} is already handled` };
+    // only after a reingest raced with newer messages: republishing it would overwrite newer data
+    if (newer !== undefined) return { status: 'IGNORED', note: `superseded: the newer message at pos ${newer} is already handled` };
   }
   try {
     return processors[row.table](row, view);

@@ -334,13 +334,13 @@ describe('ordering per participant', () => {
     expect(run([row(arenaTables.deltaker, deltakerData(), { pos: earlier })], w).outcomes[0]?.status).toBe('HANDLED');
   });
 
-  test('retrying: a message superseded by a newer handled one is HANDLED without publishing', () => {
+  test('retrying: a message superseded by a newer handled one is IGNORED, not republished', () => {
     const { outcomes, effects } = run([row(arenaTables.deltaker, deltakerData(), { pos: '00000000000000000003', previousStatus: 'RETRY' })], undefined, {
       ...options,
       retrying: true,
       newerHandled: (_t, _id, pos) => (pos < '00000000000000000004' ? '00000000000000000004' : undefined),
     });
-    expect(outcomes[0]).toMatchObject({ status: 'HANDLED', note: 'superseded: the newer message at pos 00000000000000000004 is already handled' });
+    expect(outcomes[0]).toMatchObject({ status: 'IGNORED', note: 'superseded: the newer message at pos 00000000000000000004 is already handled' });
     expect(effects).toEqual([]);
   });
 });

@@ -344,7 +344,8 @@ export function processHistDeltaker(row: ArenaRow, view: ProcessingView): Decisi
       datoStatusendring: fields.datoStatusendring,
     });
     if (matches.length > 1) {
-      return decide('FAILED', `${matches.length} deltakere match (${matches.map((m) => m.arenaId).join(', ')}): a person must look`);
+      const ids = matches.map((m) => m.arenaId).sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+      return decide('FAILED', `${matches.length} deltakere match (${ids.join(', ')}): a person must look`);
     }
     const [match] = matches;
     if (match) {

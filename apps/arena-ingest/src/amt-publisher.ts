@@ -1,0 +1,26 @@
+// Publishes AMT envelopes to the AMT topic with an idempotent kafkajs producer (acks from every
+// in-sync replica), keyed by the deltaker's id: a participant's messages stay in order on one
+// partition. `publish` resolves only once the broker has acknowledged every message.
+import type { Producer } from '@syncfleet/kafka';
+import type { AmtEnvelope } from './domain/records.ts';
+
+export interface AmtPublisher {
+  publish(messages: ReadonlyArray<{ key: string; envelope: AmtEnvelope }>): Promise<void>;
+}
+
+/** Messages per produce request: a request stays well under the broker's 1 MB default. */
+const MESSAGES_PER_REQUEST = 500;
+
+export function createAmtPublisher(producer: Producer, topic: string): AmtPublisher {
+  return {
+    async publish(messages) {
+      for (let i = 0; i < messages.length; i += MESSAGES_PER_REQUEST) {
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: messages.slice(i, i + MESSAGES_PER_REQUEST).map((m) => ({ key: m.key, value: JSON.stringify(m.envelope) })),
+        });
+      }
+    },
+  };
+}

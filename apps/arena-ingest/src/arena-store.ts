@@ -1,0 +1,485 @@
+// Every SQL statement of arena-ingest. A chunk of messages costs a fixed number of statements,
+// whatever its size: values travel as arrays and are expanded with `unnest`.
+import type { Pool, PoolClient } from '@syncfleet/db';
+import { arenaTables, type ArenaTable, type IngestStatus, type Operation, type RowData } from './domain/arena-message.ts';
+import type { RowOutcome } from './domain/process-chunk.ts';
+import type { Effect, ViewSnapshot } from './domain/processing-view.ts';
+import type { DeltakerRecord, GjennomforingRecord, HistLink } from './domain/records.ts';
+import type { AmtStatus } from './domain/status-conversion.ts';
+
+export type Queryable = Pick<PoolClient, 'query'>;
+
+/**
+ * Transaction-scoped advisory locks, taken in one statement in a fixed order (by hash) so that two
+ * transactions locking overlapping sets never deadlock. Shared locks for keys only read.
+ */
+export async function lockKeys(client: Queryable, exclusive: Iterable<string>, shared: Iterable<string> = []): Promise<void> {
+  const keys: string[] = [];
+  const isShared: boolean[] = [];
+  for (const key of new Set(exclusive)) {
+    keys.push(key);
+    isShared.push(false);
+  }
+  for (const key of new Set(shared)) {
+    keys.push(key);
+    isShared.push(true);
+  }
+  if (keys.length === 0) return;
+  await client.query(
+    `SELECT CASE WHEN exclusive THEN pg_advisory_xact_lock(h) ELSE pg_advisory_xact_lock_shared(h) END
+       FROM (SELECT hashtextextended(k, 0) AS h, bool_or(NOT s) AS exclusive
+               FROM unnest($1::text[], $2::bool[]) AS t(k, s) GROUP BY 1 ORDER BY 1) AS ordered`,
+    [keys, isShared],
+  );
+}
+
+export interface MessageKey {
+  table: string;
+  operation: Operation;
+  pos: string;
+}
+export const messageKeyText = (key: MessageKey): string => `${key.table}|${key.operation}|${key.pos}`;
+
+/** The keys (table|operation|pos) among these that are stored already. */
+export async function storedMessageKeys(client: Queryable, keys: readonly MessageKey[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const { rows } = await client.query<{ t: string; o: Operation; p: string }>(
+    `SELECT d.arena_table_name AS t, d.operation_type AS o, d.operation_pos AS p
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS k(t, o, p)
+       JOIN arena_data d ON d.arena_table_name = k.t AND d.operation_type = k.o AND d.operation_pos = k.p`,
+    [keys.map((k) => k.table), keys.map((k) => k.operation), keys.map((k) => k.pos)],
+  );
+  return new Set(rows.map((r) => messageKeyText({ table: r.t, operation: r.o, pos: r.p })));
+}
+
+export interface SnapshotQuery {
+  gjennomforingIds: Set<string>;
+  deltakerIds: Set<string>;
+  histIds: Set<string>;
+  /** Persons of hist messages: their deltakere are the candidates for matching. */
+  histPersonIds: Set<string>;
+  participants: Array<{ table: string; arenaId: string }>;
+  /** Retry path: also the newest HANDLED position of each participant. */
+  withNewestHandled: boolean;
+}
+
+const ARENA_DATE_TIME = 'YYYY-MM-DD HH24:MI:SS';
+
+/** What the processors of a chunk need, in six queries (fewer when some sets are empty). */
+export async function loadSnapshot(
+  client: Queryable,
+  query: SnapshotQuery,
+): Promise<Omit<ViewSnapshot, 'today' | 'now' | 'newId' | 'persons'> & { newestHandled: Map<string, string> }> {
+  const gjennomforinger: GjennomforingRecord[] = [];
+  const deltakerIds: Array<[string, string]> = [];
+  const histLinks: HistLink[] = [];
+  const deltakere: DeltakerRecord[] = [];
+  const blockingRows: Array<{ table: string; arenaId: string; ref: string; pos: string }> = [];
+  const newestHandled = new Map<string, string>();
+
+  if (query.gjennomforingIds.size > 0) {
+    const { rows } = await client.query<{ arena_id: string; id: string; tiltakskode: string; tiltakstatuskode: string | null; is_valid: boolean; dato_fra: string | null; dato_til: string | null }>(
+      `SELECT arena_id, id, tiltakskode, tiltakstatuskode, is_valid, to_char(dato_fra, 'YYYY-MM-DD') AS dato_fra, to_char(dato_til, 'YYYY-MM-DD') AS dato_til
+         FROM gjennomforing WHERE arena_id = ANY($1::text[])`,
+      [[...query.gjennomforingIds]],
+    );
+    for (const r of rows) {
+      gjennomforinger.push({ arenaId: r.arena_id, id: r.id, tiltakskode: r.tiltakskode, tiltakstatuskode: r.tiltakstatuskode, isValid: r.is_valid, datoFra: r.dato_fra, datoTil: r.dato_til });
+    }
+  }
+  if (query.deltakerIds.size > 0) {
+    const { rows } = await client.query<{ arena_id: string; amt_id: string }>(
+      'SELECT arena_id, amt_id FROM arena_deltaker_id_translation WHERE arena_id = ANY($1::text[])',
+      [[...query.deltakerIds]],
+    );
+    for (const r of rows) deltakerIds.push([r.arena_id, r.amt_id]);
+  }
+  if (query.histIds.size > 0 || query.deltakerIds.size > 0) {
+    const { rows } = await client.query<{ hist_arena_id: string; amt_id: string; deltaker_arena_id: string | null }>(
+      `SELECT hist_arena_id, amt_id, deltaker_arena_id FROM arena_hist_deltaker_id_translation
+        WHERE hist_arena_id = ANY($1::text[]) OR deltaker_arena_id = ANY($2::text[])`,
+      [[...query.histIds], [...query.deltakerIds]],
+    );
+    for (const r of rows) histLinks.push({ histArenaId: r.hist_arena_id, amtId: r.amt_id, deltakerArenaId: r.deltaker_arena_id });
+  }
+  if (query.histPersonIds.size > 0) {
+    const { rows } = await client.query<{
+      source_table: DeltakerRecord['sourceTable'];
+      arena_id: string;
+      id: string;
+      person_id: string;
+      gjennomforing_arena_id: string;
+      dato_fra: string | null;
+      dato_til: string | null;
+      dato_statusendring: string | null;
+      status: AmtStatus;
+    }>(
+      `SELECT source_table, arena_id, id, person_id, gjennomforing_arena_id, to_char(dato_fra, '${ARENA_DATE_TIME}') AS dato_fra,
+              to_char(dato_til, '${ARENA_DATE_TIME}') AS dato_til, to_char(dato_statusendring, '${ARENA_DATE_TIME}') AS dato_statusendring, status
+         FROM deltaker WHERE person_id = ANY($1::text[])`,
+      [[...query.histPersonIds]],
+    );
+    for (const r of rows) {
+      deltakere.push({
+        sourceTable: r.source_table,
+        arenaId: r.arena_id,
+        id: r.id,
+        personId: r.person_id,
+        gjennomforingArenaId: r.gjennomforing_arena_id,
+        datoFra: r.dato_fra,
+        datoTil: r.dato_til,
+        datoStatusendring: r.dato_statusendring,
+        status: r.status,
+      });
+    }
+  }
+  if (query.participants.length > 0) {
+    const tables = query.participants.map((p) => p.table);
+    const ids = query.participants.map((p) => p.arenaId);
+    const { rows } = await client.query<{ arena_table_name: string; arena_id: string; id: string; operation_pos: string; ingest_status: IngestStatus }>(
+      `SELECT d.arena_table_name, d.arena_id, d.id, d.operation_pos, d.ingest_status
+         FROM (SELECT DISTINCT t, a FROM unnest($1::text[], $2::text[]) AS k(t, a)) AS k
+         JOIN arena_data d ON d.arena_id = k.a AND d.arena_table_name = k.t
+        WHERE d.ingest_status IN ('RETRY', 'FAILED', 'WAITING'${query.withNewestHandled ? ", 'HANDLED'" : ''})`,
+      [tables, ids],
+    );
+    for (const r of rows) {
+      if (r.ingest_status === 'HANDLED') {
+        const key = `${r.arena_table_name}|${r.arena_id}`;
+        const known = newestHandled.get(key);
+        if (known === undefined || r.operation_pos > known) newestHandled.set(key, r.operation_pos);
+      } else {
+        blockingRows.push({ table: r.arena_table_name, arenaId: r.arena_id, ref: `id:${r.id}`, pos: r.operation_pos });
+      }
+    }
+  }
+  return { gjennomforinger, deltakerIds, histLinks, deltakere, blockingRows, newestHandled };
+}
+
+/** Keeps the last of several values with the same key (one statement may not touch a row twice). */
+function lastByKey<T>(items: T[], key: (item: T) => string): T[] {
+  return [...new Map(items.map((item) => [key(item), item])).values()];
+}
+
+/**
+ * Writes the effects of a chunk (everything but the publishing), in a fixed number of statements.
+ * The WAITING release runs first: it must not reach a message of this chunk that waits again.
+ */
+export async function writeEffects(client: Queryable, effects: readonly Effect[]): Promise<{ released: number }> {
+  const gjennomforinger: GjennomforingRecord[] = [];
+  const translations: Array<{ arenaId: string; amtId: string }> = [];
+  const links: HistLink[] = [];
+  const deltakere: DeltakerRecord[] = [];
+  const releases = new Set<string>();
+  for (const effect of effects) {
+    if (effect.kind === 'upsertGjennomforing') gjennomforinger.push(effect.record);
+    else if (effect.kind === 'deltakerId') translations.push(effect);
+    else if (effect.kind === 'histLink') links.push(effect.link);
+    else if (effect.kind === 'upsertDeltaker') deltakere.push(effect.record);
+    else if (effect.kind === 'releaseWaiting') releases.add(effect.gjennomforingArenaId);
+  }
+  let released = 0;
+  if (releases.size > 0) {
+    const result = await client.query(
+      `UPDATE arena_data SET ingest_status = 'RETRY', ingest_attempts = 0, ingested_timestamp = now(),
+              note = 'released: gjennomføring ' || (COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID') || ' is valid now'
+        WHERE ingest_status = 'WAITING' AND (COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID') = ANY($1::text[])`,
+      [[...releases]],
+    );
+    released = result.rowCount ?? 0;
+  }
+  if (gjennomforinger.length > 0) {
+    const rows = lastByKey(gjennomforinger, (g) => g.arenaId);
+    await client.query(
+      `INSERT INTO gjennomforing (arena_id, id, tiltakskode, tiltakstatuskode, is_valid, dato_fra, dato_til)
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::bool[], $6::date[], $7::date[])
+       ON CONFLICT (arena_id) DO UPDATE SET tiltakskode = excluded.tiltakskode, tiltakstatuskode = excluded.tiltakstatuskode,
+         is_valid = excluded.is_valid, dato_fra = excluded.dato_fra, dato_til = excluded.dato_til, updated_at = now()`,
+      [
+        rows.map((g) => g.arenaId),
+        rows.map((g) => g.id),
+        rows.map((g) => g.tiltakskode),
+        rows.map((g) => g.tiltakstatuskode),
+        rows.map((g) => g.isValid),
+        rows.map((g) => g.datoFra),
+        rows.map((g) => g.datoTil),
+      ],
+    );
+  }
+  if (translations.length > 0) {
+    const rows = lastByKey(translations, (t) => t.arenaId);
+    await client.query(
+      `INSERT INTO arena_deltaker_id_translation (arena_id, amt_id) SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT DO NOTHING`,
+      [rows.map((t) => t.arenaId), rows.map((t) => t.amtId)],
+    );
+  }
+  if (links.length > 0) {
+    const rows = lastByKey(links, (l) => l.histArenaId);
+    await client.query(
+      `INSERT INTO arena_hist_deltaker_id_translation (hist_arena_id, amt_id, deltaker_arena_id)
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[])
+       ON CONFLICT (hist_arena_id) DO UPDATE SET amt_id = excluded.amt_id, deltaker_arena_id = excluded.deltaker_arena_id`,
+      [rows.map((l) => l.histArenaId), rows.map((l) => l.amtId), rows.map((l) => l.deltakerArenaId)],
+    );
+  }
+  if (deltakere.length > 0) {
+    const rows = lastByKey(deltakere, (d) => `${d.sourceTable}|${d.arenaId}`);
+    await client.query(
+      `INSERT INTO deltaker (source_table, arena_id, id, person_id, gjennomforing_arena_id, dato_fra, dato_til, dato_statusendring, status)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::timestamp[], $7::timestamp[], $8::timestamp[], $9::text[])
+       ON CONFLICT (source_table, arena_id) DO UPDATE SET id = excluded.id, person_id = excluded.person_id,
+         gjennomforing_arena_id = excluded.gjennomforing_arena_id, dato_fra = excluded.dato_fra, dato_til = excluded.dato_til,
+         dato_statusendring = excluded.dato_statusendring, status = excluded.status, updated_at = now()`,
+      [
+        rows.map((d) => d.sourceTable),
+        rows.map((d) => d.arenaId),
+        rows.map((d) => d.id),
+        rows.map((d) => d.personId),
+        rows.map((d) => d.gjennomforingArenaId),
+        rows.map((d) => d.datoFra),
+        rows.map((d) => d.datoTil),
+        rows.map((d) => d.datoStatusendring),
+        rows.map((d) => d.status),
+      ],
+    );
+  }
+  return { released };
+}
+
+/** A message to insert into arena_data with its final status (first delivery). */
+export interface NewMessageRow {
+  table: string | null;
+  arenaId: string | null;
+  operation: Operation | null;
+  pos: string | null;
+  opTs: string | null;
+  status: Exclude<IngestStatus, 'NEW'>;
+  attempts: number;
+  attempted: boolean;
+  before: RowData | null;
+  after: RowData | null;
+  note: string | null;
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Only for a message that could not be parsed. */
+  raw: Buffer | null;
+}
+
+const json = (value: RowData | null): string | null => (value === null ? null : JSON.stringify(value));
+
+/** Inserts the messages of a chunk in one statement; a message stored already is left as it is. */
+export async function insertMessages(client: Queryable, rows: readonly NewMessageRow[]): Promise<number> {
+  if (rows.length === 0) return 0;
+  const result = await client.query(
+    `INSERT INTO arena_data (arena_table_name, arena_id, operation_type, operation_pos, operation_timestamp, ingest_status, ingest_attempts,
+                             last_attempted, before, after, note, kafka_topic, kafka_partition, kafka_offset, raw_value)
+     SELECT t, a, o, p, ts::timestamp, s, n, CASE WHEN att THEN now() END, b::jsonb, af::jsonb, note, kt, kp, ko, raw
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bool[], $9::text[], $10::text[],
+                   $11::text[], $12::text[], $13::int[], $14::bigint[], $15::bytea[])
+            AS m(t, a, o, p, ts, s, n, att, b, af, note, kt, kp, ko, raw)
+     ON CONFLICT DO NOTHING`,
+    [
+      rows.map((r) => r.table),
+      rows.map((r) => r.arenaId),
+      rows.map((r) => r.operation),
+      rows.map((r) => r.pos),
+      rows.map((r) => r.opTs),
+      rows.map((r) => r.status),
+      rows.map((r) => r.attempts),
+      rows.map((r) => r.attempted),
+      rows.map((r) => json(r.before)),
+      rows.map((r) => json(r.after)),
+      rows.map((r) => r.note),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.partition),
+      rows.map((r) => r.offset),
+      rows.map((r) => r.raw),
+    ],
+  );
+  return result.rowCount ?? 0;
+}
+
+/** Sets the outcome of stored messages (retry path); `ref` is `id:<arena_data.id>`. */
+export async function updateMessages(client: Queryable, outcomes: readonly RowOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  await client.query(
+    `UPDATE arena_data d SET ingest_status = x.s, ingest_attempts = x.n, note = x.note, ingested_timestamp = now(),
+            last_attempted = CASE WHEN x.att THEN now() ELSE d.last_attempted END
+       FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bool[]) AS x(id, s, n, note, att)
+      WHERE d.id = x.id`,
+    [
+      outcomes.map((o) => o.ref.slice('id:'.length)),
+      outcomes.map((o) => o.status),
+      outcomes.map((o) => o.attempts),
+      outcomes.map((o) => o.note),
+      outcomes.map((o) => o.attempted),
+    ],
+  );
+}
+
+export interface StoredMessage {
+  id: string;
+  table: ArenaTable;
+  arenaId: string;
+  operation: Operation;
+  pos: string;
+  attempts: number;
+  status: IngestStatus;
+  before: RowData | null;
+  after: RowData | null;
+}
+
+interface StoredRow {
+  id: string;
+  arena_table_name: ArenaTable;
+  arena_id: string;
+  operation_type: Operation;
+  operation_pos: string;
+  ingest_attempts: number;
+  ingest_status: IngestStatus;
+  before: RowData | null;
+  after: RowData | null;
+}
+const storedColumns = 'id, arena_table_name, arena_id, operation_type, operation_pos, ingest_attempts, ingest_status, before, after';
+const toStored = (r: StoredRow): StoredMessage => ({
+  id: r.id,
+  table: r.arena_table_name,
+  arenaId: r.arena_id,
+  operation: r.operation_type,
+  pos: r.operation_pos,
+  attempts: r.ingest_attempts,
+  status: r.ingest_status,
+  before: r.before,
+  after: r.after,
+});
+
+/** One keyset page of a table's rows in `status`, after (pos, id), in position order. */
+export async function selectRetryPage(
+  client: Queryable,
+  table: ArenaTable,
+  status: 'RETRY' | 'FAILED',
+  after: { pos: string; id: string } | undefined,
+  limit: number,
+): Promise<StoredMessage[]> {
+  const { rows } = await client.query<StoredRow>(
+    `SELECT ${storedColumns} FROM arena_data
+      WHERE arena_table_name = $1 AND ingest_status = $2 AND (operation_pos, id) > ($3, $4::bigint)
+      ORDER BY operation_pos, id LIMIT $5`,
+    [table, status, after?.pos ?? '', after?.id ?? '0', limit],
+  );
+  return rows.map(toStored);
+}
+
+/** The rows among `ids` still in `status`, locked for this transaction. */
+export async function lockStoredMessages(client: Queryable, ids: readonly string[], status: IngestStatus): Promise<StoredMessage[]> {
+  const { rows } = await client.query<StoredRow>(
+    `SELECT ${storedColumns} FROM arena_data WHERE id = ANY($1::bigint[]) AND ingest_status = $2 ORDER BY operation_pos, id FOR UPDATE`,
+    [ids, status],
+  );
+  return rows.map(toStored);
+}
+
+/** The filter that limits a table's rows to one tiltakskode (the gjennomføring's, for participants). */
+function tiltakskodeFilter(table: ArenaTable, parameter: string): string {
+  return table === arenaTables.gjennomforing
+    ? `COALESCE(after, before) ->> 'TILTAKSKODE' = ${parameter}`
+    : `COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID' IN (SELECT arena_id FROM gjennomforing WHERE tiltakskode = ${parameter})`;
+}
+
+/**
+ * Seed 003's reingest: the newest HANDLED row of every arena_id of `table` (of one tiltakskode) back
+ * to RETRY with 0 attempts and no last attempt. `dryRun`: only counts them.
+ */
+export async function markForReingest(pool: Pool, table: ArenaTable, tiltakskode: string | undefined, dryRun: boolean): Promise<number> {
+  const newest = `SELECT DISTINCT ON (arena_id) id FROM arena_data
+                   WHERE arena_table_name = $1 AND ingest_status = 'HANDLED' ${tiltakskode ? `AND ${tiltakskodeFilter(table, '$2')}` : ''}
+                   ORDER BY arena_id, operation_pos DESC`;
+  const params = tiltakskode ? [table, tiltakskode] : [table];
+  if (dryRun) {
+    const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM (${newest}) AS newest`, params);
+    return Number(rows[0]?.n ?? 0);
+  }
+  const result = await pool.query(
+    `UPDATE arena_data SET ingest_status = 'RETRY', ingest_attempts = 0, last_attempted = NULL, ingested_timestamp = now(), note = 'reingest'
+      WHERE id IN (${newest})`,
+    params,
+  );
+  return result.rowCount ?? 0;
+}
+
+export interface StaleParticipant {
+  arenaId: string;
+  /** The newest HANDLED message of the arena_id (highest position). */
+  newestId: string;
+  newestPos: string;
+  /** The HANDLED message of the arena_id processed last. */
+  lastIngestedId: string;
+  lastIngestedPos: string;
+  lastIngestedAt: Date;
+}
+
+/**
+ * Seed 003's check after a reingest: the arena_ids of `table` whose newest HANDLED message is not
+ * the one handled last (a newer message arrived while the older one was reprocessed).
+ */
+export async function findStale(client: Queryable, table: ArenaTable, limit: number): Promise<{ total: number; stale: StaleParticipant[] }> {
+  const { rows } = await client.query<{
+    arena_id: string;
+    newest_id: string;
+    newest_pos: string;
+    last_id: string;
+    last_pos: string;
+    last_at: Date;
+    total: string;
+  }>(
+    `WITH newest AS (
+       SELECT DISTINCT ON (arena_id) arena_id, id, operation_pos FROM arena_data
+        WHERE arena_table_name = $1 AND ingest_status = 'HANDLED' ORDER BY arena_id, operation_pos DESC
+     ), last_ingested AS (
+       SELECT DISTINCT ON (arena_id) arena_id, id, operation_pos, ingested_timestamp FROM arena_data
+        WHERE arena_table_name = $1 AND ingest_status = 'HANDLED' ORDER BY arena_id, ingested_timestamp DESC, operation_pos DESC
+     )
+     SELECT n.arena_id, n.id AS newest_id, n.operation_pos AS newest_pos, l.id AS last_id, l.operation_pos AS last_pos,
+            l.ingested_timestamp AS last_at, count(*) OVER () AS total
+       FROM newest n JOIN last_ingested l USING (arena_id)
+      WHERE n.id <> l.id
+      ORDER BY n.arena_id LIMIT $2`,
+    [table, limit],
+  );
+  return {
+    total: Number(rows[0]?.total ?? 0),
+    stale: rows.map((r) => ({
+      arenaId: r.arena_id,
+      newestId: r.newest_id,
+      newestPos: r.newest_pos,
+      lastIngestedId: r.last_id,
+      lastIngestedPos: r.last_pos,
+      lastIngestedAt: r.last_at,
+    })),
+  };
+}
+
+/** Deletes IGNORED rows that got their status more than `olderThanMs` ago, in batches; `dryRun` counts them. */
+export async function deleteOldIgnored(pool: Pool, olderThanMs: number, dryRun: boolean, batchSize = 10_000): Promise<number> {
+  const cutoff = `ingest_status = 'IGNORED' AND ingested_timestamp < now() - $1 * interval '1 millisecond'`;
+  if (dryRun) {
+    const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM arena_data WHERE ${cutoff}`, [olderThanMs]);
+    return Number(rows[0]?.n ?? 0);
+  }
+  let deleted = 0;
+  for (;;) {
+    const result = await pool.query(`DELETE FROM arena_data WHERE id IN (SELECT id FROM arena_data WHERE ${cutoff} LIMIT $2)`, [olderThanMs, batchSize]);
+    deleted += result.rowCount ?? 0;
+    if ((result.rowCount ?? 0) < batchSize) return deleted;
+  }
+}
+
+/** Row counts per (table, status); unparsable rows count under the table '(unparsable)'. */
+export async function countByStatus(client: Queryable): Promise<Array<{ table: string; status: IngestStatus; count: number }>> {
+  const { rows } = await client.query<{ t: string | null; s: IngestStatus; n: string }>(
+    'SELECT arena_table_name AS t, ingest_status AS s, count(*) AS n FROM arena_data GROUP BY 1, 2',
+  );
+  return rows.map((r) => ({ table: r.t ?? '(unparsable)', status: r.s, count: Number(r.n) }));
+}
+

@@ -1,0 +1,283 @@
+// The ingest engine shared by the Kafka consumer and the retry jobs. A chunk of messages is one
+// Postgres transaction: advisory locks per participant (so the consumer and the retry jobs never
+// work on the same participant at once), the state the processors need loaded in a few queries,
+// the processors run in memory, the AMT messages published and acknowledged, then every write in a
+// few statements, and COMMIT. A crash anywhere before COMMIT leaves nothing behind but messages
+// published at least once (under a deterministic transaction id).
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from '@syncfleet/db';
+import { arenaTables, isArenaTable, parseArenaEnvelope, readId, type ArenaTable, type IngestStatus, type RowData } from './domain/arena-message.ts';
+import { processChunk, type ChunkOutcome, type ChunkRow, type RowOutcome } from './domain/process-chunk.ts';
+import { MemoryView, type PersonResult } from './domain/processing-view.ts';
+import { arenaDay, type Clock } from './domain/records.ts';
+import type { AmtPublisher } from './amt-publisher.ts';
+import {
+  insertMessages,
+  loadSnapshot,
+  lockKeys,
+  lockStoredMessages,
+  messageKeyText,
+  selectRetryPage,
+  storedMessageKeys,
+  updateMessages,
+  writeEffects,
+  type MessageKey,
+  type NewMessageRow,
+  type StoredMessage,
+} from './arena-store.ts';
+import type { PersonLookup } from './person-lookup.ts';
+
+export interface ArenaIngestDeps {
+  pool: Pool;
+  persons: PersonLookup;
+  publisher: AmtPublisher;
+  clock: Clock;
+  /** A RETRY row becomes FAILED when its attempts reach this. */
+  maxAttempts: number;
+  newId?: () => string;
+}
+
+/** One Kafka message as the consumer hands it over. */
+export interface KafkaRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  value: Buffer | null;
+}
+
+export type StatusCounts = Partial<Record<Exclude<IngestStatus, 'NEW'>, number>>;
+
+export interface ChunkSummary {
+  /** Messages stored by this chunk (first deliveries). */
+  stored: number;
+  /** Messages that were stored already (redeliveries): nothing changed for them. */
+  duplicates: number;
+  statuses: StatusCounts;
+  published: number;
+  /** WAITING messages of earlier chunks released by a valid gjennomføring. */
+  released: number;
+}
+
+export interface RetrySummary {
+  processed: number;
+  statuses: StatusCounts;
+  published: number;
+  released: number;
+}
+
+/** How many passes a chunk gets to collect the person lookups its messages need. */
+const PERSON_PASSES = 3;
+const RETRYABLE_PG_CODES = new Set(['40P01', '40001']); // deadlock detected, serialization failure
+const TRANSACTION_ATTEMPTS = 5;
+
+async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && RETRYABLE_PG_CODES.has(code) && attempt < TRANSACTION_ATTEMPTS) continue;
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+const gjennomforingKey = (arenaId: string): string => `${arenaTables.gjennomforing}:${arenaId}`;
+
+/** The advisory locks a chunk takes: each participant, and for (hist) deltakere their person, and their gjennomføring shared. */
+function lockSets(rows: ReadonlyArray<Pick<ChunkRow, 'table' | 'arenaId' | 'data'>>): { exclusive: string[]; shared: string[] } {
+  const exclusive: string[] = [];
+  const shared: string[] = [];
+  for (const row of rows) {
+    exclusive.push(`${row.table}:${row.arenaId}`);
+    if (row.table === arenaTables.gjennomforing) continue;
+    const personId = readId(row.data, 'PERSON_ID');
+    const gjennomforingId = readId(row.data, 'TILTAKGJENNOMFORING_ID');
+    if (personId !== null) exclusive.push(`person:${personId}`);
+    if (gjennomforingId !== null) shared.push(gjennomforingKey(gjennomforingId));
+  }
+  return { exclusive, shared };
+}
+
+function countStatuses(outcomes: ReadonlyArray<{ status: Exclude<IngestStatus, 'NEW'> }>, into: StatusCounts = {}): StatusCounts {
+  for (const { status } of outcomes) into[status] = (into[status] ?? 0) + 1;
+  return into;
+}
+
+export interface ArenaIngest {
+  /** Stores, processes and publishes one chunk of Kafka messages in one transaction. */
+  ingestMessages(records: readonly KafkaRecord[]): Promise<ChunkSummary>;
+  /** Processes the rows of `table` in `status` again, keyset by position, a chunk per transaction. */
+  retryTable(table: ArenaTable, status: 'RETRY' | 'FAILED', options: { batchSize: number; chunkSize: number; signal?: AbortSignal }): Promise<RetrySummary>;
+}
+
+export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
+  const newId = deps.newId ?? randomUUID;
+
+  /** Loads the view, runs the processors (again when they asked for persons), publishes and writes the effects. */
+  async function processRows(client: PoolClient, rows: readonly ChunkRow[], retrying: boolean): Promise<ChunkOutcome & { published: number; released: number }> {
+    if (rows.length === 0) return { outcomes: [], effects: [], neededPersons: new Set(), published: 0, released: 0 };
+    const query = {
+      gjennomforingIds: new Set<string>(),
+      deltakerIds: new Set<string>(),
+      histIds: new Set<string>(),
+      histPersonIds: new Set<string>(),
+      participants: rows.map((r) => ({ table: r.table, arenaId: r.arenaId })),
+      withNewestHandled: retrying,
+    };
+    for (const row of rows) {
+      if (row.table === arenaTables.gjennomforing) {
+        query.gjennomforingIds.add(row.arenaId);
+        continue;
+      }
+      const gjennomforingId = readId(row.data, 'TILTAKGJENNOMFORING_ID');
+      if (gjennomforingId !== null) query.gjennomforingIds.add(gjennomforingId);
+      if (row.table === arenaTables.deltaker) query.deltakerIds.add(row.arenaId);
+      else {
+        query.histIds.add(row.arenaId);
+        const personId = readId(row.data, 'PERSON_ID');
+        if (personId !== null) query.histPersonIds.add(personId);
+      }
+    }
+    const snapshot = await loadSnapshot(client, query);
+    const now = deps.clock.now();
+    const today = arenaDay(now);
+    const newerHandled = (table: string, arenaId: string, pos: string): string | undefined => {
+      const newest = snapshot.newestHandled.get(`${table}|${arenaId}`);
+      return newest !== undefined && newest > pos ? newest : undefined;
+    };
+    const persons = new Map<string, PersonResult>();
+    let result: ChunkOutcome;
+    for (let pass = 1; ; pass++) {
+      const view = new MemoryView({ ...snapshot, today, now, newId, persons });
+      result = processChunk(rows, view, { maxAttempts: deps.maxAttempts, retrying, newerHandled });
+      const missing = [...result.neededPersons].filter((id) => !persons.has(id));
+      if (missing.length === 0 || pass === PERSON_PASSES) break;
+      for (const [id, found] of await deps.persons.lookup(missing)) persons.set(id, found);
+    }
+    const publications = result.effects.filter((e) => e.kind === 'publish');
+    // acknowledged before anything is committed: a row is HANDLED only once its message is on the broker
+    await deps.publisher.publish(publications);
+    const { released } = await writeEffects(client, result.effects);
+    return { ...result, published: publications.length, released };
+  }
+
+  return {
+    async ingestMessages(records) {
+      interface Entry {
+        key: MessageKey | undefined;
+        row: ChunkRow | undefined;
+        insert: Omit<NewMessageRow, 'status' | 'attempts' | 'attempted' | 'note'> & { note: string | null };
+      }
+      const entries: Entry[] = [];
+      const seen = new Set<string>();
+      let duplicates = 0;
+      for (const record of records) {
+        const coordinates = { topic: record.topic, partition: record.partition, offset: record.offset };
+        const parsed = parseArenaEnvelope(record.value);
+        if (!parsed.ok) {
+          entries.push({
+            key: undefined,
+            row: undefined,
+            insert: { table: null, arenaId: null, operation: null, pos: null, opTs: null, before: null, after: null, note: `unparsable message: ${parsed.reason}`, raw: record.value ?? Buffer.alloc(0), ...coordinates },
+          });
+          continue;
+        }
+        const m = parsed.message;
+        const key: MessageKey = { table: m.table, operation: m.operation, pos: m.pos };
+        const keyText = messageKeyText(key);
+        if (seen.has(keyText)) {
+          duplicates += 1;
+          continue;
+        }
+        seen.add(keyText);
+        const data: RowData | null = m.operation === 'DELETED' ? m.before : m.after;
+        const table = m.table;
+        const processable = m.problems.length === 0 && isArenaTable(table) && m.arenaId !== null && data !== null;
+        entries.push({
+          key,
+          row:
+            m.problems.length === 0 && isArenaTable(table) && m.arenaId !== null && data !== null
+              ? { ref: keyText, table, operation: m.operation, pos: m.pos, arenaId: m.arenaId, data, attempts: 0, previousStatus: 'NEW' }
+              : undefined,
+          insert: { table: m.table, arenaId: m.arenaId, operation: m.operation, pos: m.pos, opTs: m.opTs, before: m.before, after: m.after, note: processable ? null : m.problems.join('; '), raw: null, ...coordinates },
+        });
+      }
+
+      return inTransaction(deps.pool, async (client) => {
+        const candidates = entries.flatMap((e) => (e.row ? [e.row] : []));
+        const locks = lockSets(candidates);
+        await lockKeys(client, locks.exclusive, locks.shared);
+        const stored = await storedMessageKeys(
+          client,
+          entries.flatMap((e) => (e.key ? [e.key] : [])),
+        );
+        const fresh = entries.filter((e) => !e.key || !stored.has(messageKeyText(e.key)));
+        const rows = fresh.flatMap((e) => (e.row ? [e.row] : []));
+        const processed = await processRows(client, rows, false);
+        const outcomeOf = new Map<string, RowOutcome>(processed.outcomes.map((o) => [o.ref, o]));
+        const inserts: NewMessageRow[] = fresh.map((e) => {
+          const outcome = e.row ? outcomeOf.get(e.row.ref) : undefined;
+          return outcome
+            ? { ...e.insert, status: outcome.status, attempts: outcome.attempts, attempted: outcome.attempted, note: outcome.note }
+            : { ...e.insert, status: 'INVALID', attempts: 0, attempted: false };
+        });
+        const inserted = await insertMessages(client, inserts);
+        return {
+          stored: inserted,
+          duplicates: duplicates + (entries.length - fresh.length) + (fresh.length - inserted),
+          statuses: countStatuses(inserts),
+          published: processed.published,
+          released: processed.released,
+        };
+      });
+    },
+
+    async retryTable(table, status, options) {
+      const summary: RetrySummary = { processed: 0, statuses: {}, published: 0, released: 0 };
+      let after: { pos: string; id: string } | undefined;
+      for (;;) {
+        const page = await selectRetryPage(deps.pool, table, status, after, options.batchSize);
+        for (let i = 0; i < page.length; i += options.chunkSize) {
+          options.signal?.throwIfAborted();
+          const chunk = page.slice(i, i + options.chunkSize);
+          const toRow = (m: StoredMessage): ChunkRow | undefined => {
+            const data = m.operation === 'DELETED' ? m.before : m.after;
+            return data ? { ref: `id:${m.id}`, table: m.table, operation: m.operation, pos: m.pos, arenaId: m.arenaId, data, attempts: m.attempts, previousStatus: m.status } : undefined;
+          };
+          const result = await inTransaction(deps.pool, async (client) => {
+            const locks = lockSets(chunk.flatMap((m) => toRow(m) ?? []));
+            await lockKeys(client, locks.exclusive, locks.shared);
+            // still in this status now that they are locked (nothing else moves RETRY/FAILED rows, but be sure)
+            const current = await lockStoredMessages(
+              client,
+              chunk.map((m) => m.id),
+              status,
+            );
+            const processed = await processRows(client, current.flatMap((m) => toRow(m) ?? []), true);
+            await updateMessages(client, processed.outcomes);
+            return processed;
+          });
+          summary.processed += result.outcomes.length;
+          countStatuses(result.outcomes, summary.statuses);
+          summary.published += result.published;
+          summary.released += result.released;
+        }
+        const last = page.at(-1);
+        if (!last || page.length < options.batchSize) break;
+        after = { pos: last.pos, id: last.id };
+      }
+      return summary;
+    },
+  };
+}
