@@ -83,7 +83,7 @@ export async function writeRunRecords(pool: Pool, input: RunRecord[]): Promise<v
      ON CONFLICT (run_id) DO UPDATE SET
         status = excluded.status, final = excluded.final, finished_at = excluded.finished_at,
         duration_ms = excluded.duration_ms, counts = excluded.counts, window_start = excluded.window_start,
-        window_end = excluded.window_end, reason = excluded.reason, error = excluded.error
+        window_end = excluded.window_end, reason = excluded.reason, error = excluded.error, dry_run = excluded.dry_run
      WHERE excluded.status NOT IN ('running', 'stalled')`,
     [
       column((r) => r.runId),
