@@ -90,17 +90,22 @@ async function reindex(setup: Setup, n: number, seed: number): Promise<AlgoliaRe
   return offers;
 }
 
-async function runJob(setup: Setup, name: 'dispo.check' | 'dispo.patch', payload: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<Job> {
-  const job = await enqueueJob(setup.queue, catalogue.jobs[name], payload);
-  return waitUntil(
-    `${name} to finish`,
+/** The job once it completed (or failed, when `orFailed`), read again after its state says so (return value included). */
+async function finishedJob(queue: Queue, id: string, timeoutMs = 30_000, orFailed = true): Promise<Job> {
+  await waitUntil(
+    `job ${id} to finish`,
     async () => {
-      const current = await setup.queue.getJob(job.id!);
-      const state = await current?.getState();
-      return state === 'completed' || state === 'failed' ? current : undefined;
+      const state = await queue.getJobState(id);
+      return state === 'completed' || (orFailed && state === 'failed');
     },
     timeoutMs,
   );
+  return (await queue.getJob(id))!;
+}
+
+async function runJob(setup: Setup, name: 'dispo.check' | 'dispo.patch', payload: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<Job> {
+  const job = await enqueueJob(setup.queue, catalogue.jobs[name], payload);
+  return finishedJob(setup.queue, job.id!, timeoutMs);
 }
 
 const summaryOf = (job: Job): RunSummary => job.returnvalue as RunSummary;
@@ -225,15 +230,12 @@ describe('deletes during a patch', () => {
       const wrong = wrongOffers(setup.emulator.indices.all(INDEX));
       const victim = wrong[0]!.objectID; // in the first batch sent
       const worker = await startWorker(setup);
-      // batches are held 1.5 s before they are applied: the delete lands in between
-      setup.emulator.inject({ latencyMs: 1500, onlyPaths: /\/batch$/ });
+      // batches are held 1 s before they are applied: the delete lands in between
+      setup.emulator.inject({ latencyMs: 1000, onlyPaths: /\/batch$/ });
       const job = enqueueJob(setup.queue, catalogue.jobs['dispo.patch'], {});
       await waitUntil('the first batch to reach Algolia', () => calls(setup, BATCH_ROUTE) >= 1, 20_000, 5);
       expect(setup.emulator.indices.remove(INDEX, victim)).toBe(true);
-      const done = await waitUntil('the patch', async () => {
-        const current = await setup.queue.getJob((await job).id!);
-        return (await current?.getState()) === 'completed' ? current : undefined;
-      });
+      const done = await finishedJob(setup.queue, (await job).id!, 30_000, false);
       expect(summaryOf(done)).toMatchObject({ status: 'succeeded', counts: { scanned: 3000, changed: wrong.length, written: wrong.length } });
       expect(setup.emulator.indices.get(INDEX, victim)).toBeUndefined();
       expect(setup.emulator.indices.size(INDEX)).toBe(2999);
@@ -269,11 +271,7 @@ describe('Algolia failures', () => {
       const failed = await worker.waitForLog((line) => line.msg === 'run failed', 30_000);
       expect(failed).toMatchObject({ jobName: 'dispo.patch', attempt: 1, final: false });
       setup.emulator.inject(null);
-      const id = (await pending).id!;
-      const done = await waitUntil('the retried job', async () => {
-        const current = await setup.queue.getJob(id);
-        return (await current?.getState()) === 'completed' ? current : undefined;
-      });
+      const done = await finishedJob(setup.queue, (await pending).id!, 30_000, false);
       expect(done.attemptsMade).toBe(2);
       expect(wrongOffers(setup.emulator.indices.all(INDEX))).toEqual([]);
       expect((await stopAppProcess(worker)).code).toBe(0);
@@ -325,14 +323,7 @@ describe('crash', () => {
       expect(await watermarkOf(setup.prefix)).toBeUndefined();
 
       const rescuer = await startWorker(setup, { ...fast, WORKER_ID: 'rescuer' });
-      const done = await waitUntil(
-        'the job to be taken over and complete',
-        async () => {
-          const current = await setup.queue.getJob(job.id!);
-          return (await current?.getState()) === 'completed' ? current : undefined;
-        },
-        40_000,
-      );
+      const done = await finishedJob(setup.queue, job.id!, 40_000, false);
       expect(summaryOf(done)).toMatchObject({ status: 'succeeded', counts: { scanned: 6000, changed: midway, written: midway, moves: 1 } });
       expect(wrongOffers(setup.emulator.indices.all(INDEX))).toEqual([]);
       expect(writes(setup) - writesBefore).toBe(wrong.length);
@@ -395,10 +386,7 @@ describe('demo', () => {
       expect(demo.links[0]?.[0]).toBe('algolia emulator');
       await worker.waitForLog((line) => line.msg === 'dispo-patcher ready');
       const job = await enqueueJob(queue, catalogue.jobs['dispo.check'], {});
-      const done = await waitUntil('the check', async () => {
-        const current = await queue.getJob(job.id!);
-        return (await current?.getState()) === 'completed' ? current : undefined;
-      });
+      const done = await finishedJob(queue, job.id!, 30_000, false);
       expect(summaryOf(done)).toMatchObject({ status: 'succeeded', counts: { scanned: 1200, moves: 1 } });
       expect(summaryOf(done).counts?.written).toBeGreaterThan(0);
       expect((await stopAppProcess(worker)).code).toBe(0);

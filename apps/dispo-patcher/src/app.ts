@@ -33,6 +33,9 @@ export function createDispoPatcherApp(config: DispoPatcherConfig, deps: DispoPat
       appId: config.ALGOLIA_APP_ID,
       apiKey: config.ALGOLIA_API_KEY,
       hosts: config.ALGOLIA_HOSTS.length > 0 ? config.ALGOLIA_HOSTS : undefined,
+      // algoliasearch's node requester runs its "connect" timeout until the response headers
+      // arrive: 2 s (its default) would cut a batch call that a busy cluster takes longer to answer
+      timeouts: { connect: 10_000, read: 10_000, write: 30_000 },
     });
   const pool = createPool({
     connectionString: config.DATABASE_URL,
