@@ -37,12 +37,19 @@ export interface PatchOffersResult {
 /** Pages of an async source, one requested ahead while the consumer works on the current one. */
 export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
   const iterator = source[Symbol.asyncIterator]();
-  let next = iterator.next();
+  // a request that fails while the consumer still works on the page before is awaited (and
+  // thrown) on the next turn: mark it handled meanwhile, or Node reports an unhandled rejection
+  const request = (): Promise<IteratorResult<T>> => {
+    const pending = iterator.next();
+    pending.catch(() => undefined);
+    return pending;
+  };
+  let next = request();
   try {
     for (;;) {
       const current = await next;
       if (current.done === true) return;
-      next = iterator.next();
+      next = request();
       yield current.value;
     }
   } finally {
