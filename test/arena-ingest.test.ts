@@ -2,17 +2,20 @@
 // real Kafka broker, Postgres and Redis, the person lookup emulator, and the AMT topic read back by
 // a consumer in this process. Fixtures in the Arena format (test/support/arena-fixtures.ts). The
 // maintenance jobs run in the same process (its BullMQ worker), triggered from here.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { catalogue } from '@syncfleet/jobs';
 import { createIdempotentProducer, createKafka, createTopics, type Admin, type Consumer, type Producer } from '@syncfleet/kafka';
 import { createFleetQueue, enqueueJob } from '@syncfleet/runtime';
 import type { Queue } from 'bullmq';
+import { runFleet } from '../apps/cli/src/program.ts';
 import { startArenaPersonEmulator, fnrOf, type ArenaPersonEmulator } from './emulators/arena-person.ts';
 import { startTeamsEmulator, type TeamsEmulator } from './emulators/teams.ts';
 import { deltakerRow, envelope, generateArenaTraffic, gjennomforingRow, histDeltakerRow, pos, type Row } from './support/arena-fixtures.ts';
 import { deletePrefixKeys, randomSuffix, testPrefix, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
-import { assertNoLeftoverProcesses, startAppProcess, stopAppProcess, type AppProcess } from './support/processes.ts';
+import { assertNoLeftoverProcesses, repoRoot, startAppProcess, stopAppProcess, type AppProcess } from './support/processes.ts';
 
 const entry = 'apps/arena-ingest/src/main.ts';
 const db = useTestDatabase();
@@ -367,6 +370,54 @@ describe('order and positions', () => {
   });
 });
 
+describe('one participant at a time', () => {
+  /** Holds the participant's advisory lock (as another consumer or the retry job would) until `release` is called. */
+  async function holdParticipant(table: string, arenaId: string): Promise<{ release(): Promise<void> }> {
+    const client = await db.pool.connect();
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${table}:${arenaId}`]);
+    return {
+      async release() {
+        await client.query('COMMIT');
+        client.release();
+      },
+    };
+  }
+  const someoneWaitsForAnAdvisoryLock = async (): Promise<boolean> =>
+    ((await db.pool.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).rowCount ?? 0) > 0;
+
+  test('the consumer and the retry job wait for a participant another transaction is working on', async () => {
+    await send(topics.gjennomforing, [gj(1040)]);
+    await statusesOf(GJ, '1040', ['HANDLED']);
+
+    const held = await holdParticipant(DE, '140');
+    try {
+      await send(topics.deltaker, [de(140, 1040, 7040)]);
+      await waitUntil('the consumer to wait for the lock', someoneWaitsForAnAdvisoryLock);
+      expect(await rowsOf(DE, '140')).toEqual([]);
+    } finally {
+      await held.release();
+    }
+    await statusesOf(DE, '140', ['HANDLED']);
+
+    persons.failFor(['7041'], 500);
+    await send(topics.deltaker, [de(141, 1040, 7041)]);
+    await statusesOf(DE, '141', ['RETRY']);
+    persons.clearFailures();
+    const again = await holdParticipant(DE, '141');
+    let retried: Promise<unknown> | undefined;
+    try {
+      retried = runJob('arena.retry');
+      await waitUntil('the retry job to wait for the lock', someoneWaitsForAnAdvisoryLock);
+      expect((await rowsOf(DE, '141'))[0]?.ingest_status).toBe('RETRY');
+    } finally {
+      await again.release();
+    }
+    await retried;
+    await statusesOf(DE, '141', ['HANDLED']);
+  });
+});
+
 describe('malformed messages', () => {
   test('interleaved with valid ones: every valid one HANDLED, every malformed one INVALID with its raw value and reason, no stall', async () => {
     await send(topics.gjennomforing, [gj(1030)]);
@@ -522,5 +573,107 @@ describe('operations', () => {
     expect(await ignored()).toBe(count);
     expect(await runJob('arena.cleanup', { olderThanHours: 0.00001 })).toMatchObject({ counts: { deleted: count } });
     expect(await ignored()).toBe(0);
+  });
+});
+
+/** Runs `fleet <args>` against this test's fleet: in this process, or (`asProcess`) as its own process. */
+async function fleet(args: string[], options: { env?: Record<string, string>; asProcess?: boolean } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = { REDIS_URL: inject('redisUrl'), DATABASE_URL: db.url, FLEET_PREFIX: prefix, ...options.env };
+  if (!options.asProcess) {
+    let stdout = '';
+    let stderr = '';
+    const code = await runFleet(args, { env, output: { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) } });
+    return { code, stdout, stderr };
+  }
+  const child = spawn(process.execPath, [join(repoRoot, 'apps/cli/src/main.ts'), ...args], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('fleet arena (CLI)', () => {
+  test('reingest republishes the newest handled message of every participant of the table', async () => {
+    const { rows: newest } = await db.pool.query<{ arena_id: string }>(
+      `SELECT DISTINCT arena_id FROM arena_data WHERE arena_table_name = '${DE}' AND ingest_status = 'HANDLED'`,
+    );
+    const id = await amtIdOf('101');
+    const before = (await amtOf(id)).length;
+    const dry = await fleet(['arena', 'reingest', '--table', DE, '--dry-run', '--wait', '--json']);
+    expect(dry.code).toBe(0);
+    expect((JSON.parse(dry.stdout) as { result: { wouldMark: number } }).result.wouldMark).toBe(newest.length);
+
+    const done = await fleet(['arena', 'reingest', '--table', DE, '--wait'], { asProcess: true });
+    expect(done.stderr).toBe('');
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(new RegExp(`${newest.length} row\\(s\\) of ${DE.replace('.', '\\.')} marked RETRY; arena\\.retry \\(job \\S+\\) republishes them`));
+    const retryJobId = /arena\.retry \(job (\S+)\)/.exec(done.stdout)![1]!;
+    await waitUntil('the arena.retry it queued to complete', async () => (await queue.getJobState(retryJobId)) === 'completed', 30_000);
+    // every participant's newest message handled again, but for deletions: they wait for a hist link again (two attempts)
+    const { rows: left } = await db.pool.query<{ operation_type: string }>(`SELECT operation_type FROM arena_data WHERE ingest_status = 'RETRY' AND arena_table_name = '${DE}'`);
+    expect(left.map((r) => r.operation_type)).toEqual(['DELETED']);
+    const again = await waitUntil('deltaker 101 republished', async () => ((await amtOf(id)).length === before + 1 ? amtOf(id) : undefined));
+    expect(again.at(-1)!.envelope.payload).toEqual(again.at(-2)!.envelope.payload);
+
+    // only one tiltak code: the participants of gjennomføringer with that code
+    const { rows: ofCode } = await db.pool.query<{ n: string }>(
+      `SELECT count(DISTINCT arena_id) AS n FROM arena_data WHERE arena_table_name = '${DE}' AND ingest_status = 'HANDLED'
+          AND after ->> 'TILTAKGJENNOMFORING_ID' IN (SELECT arena_id FROM gjennomforing WHERE tiltakskode = 'VASV')`,
+    );
+    const filtered = await fleet(['arena', 'reingest', '--table', DE, '--tiltakskode', 'VASV', '--dry-run', '--wait', '--json']);
+    expect((JSON.parse(filtered.stdout) as { result: { wouldMark: number } }).result.wouldMark).toBe(Number(ofCode[0]!.n));
+    expect(Number(ofCode[0]!.n)).toBeLessThan(newest.length);
+  }, 90_000);
+
+  test('stale lists the participants whose newest message is not the one handled last', async () => {
+    const clean = await fleet(['arena', 'stale', '--table', DE]);
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toContain(`no stale arena_id in ${DE}`);
+
+    // as after a reingest that raced with a newer message: the older message handled last
+    const rows = await rowsOf(DE, '120');
+    const { rows: ids } = await db.pool.query<{ id: string }>(`SELECT id FROM arena_data WHERE arena_table_name = '${DE}' AND arena_id = '120' ORDER BY operation_pos`);
+    expect(rows.map((r) => r.ingest_status)).toEqual(['HANDLED', 'HANDLED']);
+    await db.pool.query(`UPDATE arena_data SET ingested_timestamp = now() + interval '1 minute' WHERE id = $1`, [ids[0]!.id]);
+    const stale = await fleet(['arena', 'stale', '--table', DE]);
+    expect(stale.code).toBe(0);
+    expect(stale.stdout).toContain(`1 stale arena_id(s) in ${DE}`);
+    expect(stale.stdout).toMatch(/^120\s+10000000000000000002\s+\d+\s+10000000000000000001\s/m);
+    expect(stale.stdout).toContain(`WHERE id IN (${ids[1]!.id})`);
+    const json = JSON.parse((await fleet(['arena', 'stale', '--table', DE, '--json'])).stdout) as { total: number; stale: Array<{ arenaId: string }> };
+    expect(json).toMatchObject({ total: 1, stale: [{ arenaId: '120' }] });
+    await db.pool.query(`UPDATE arena_data SET ingested_timestamp = now() - interval '1 minute' WHERE id = $1`, [ids[0]!.id]);
+  });
+
+  test('bad input exits 2 and queues nothing; an unreachable database exits 1', async () => {
+    const jobs = await queue.count();
+    const cases = [
+      ['arena', 'reingest', '--table', 'SIAMO.SOMETHING'],
+      ['arena', 'reingest'],
+      ['arena', 'reingest', '--table', DE, '--tiltakskode', 'not a code'],
+      ['arena', 'reingest', '--table', DE, '--timeout', '5'],
+      ['arena', 'stale'],
+      ['arena', 'stale', '--table', DE, '--limit', '0'],
+    ];
+    for (const args of cases) {
+      const result = await fleet(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).not.toBe('');
+    }
+    expect(await queue.count()).toBe(jobs);
+    const down = await fleet(['arena', 'stale', '--table', DE], { env: { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' } });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/cannot reach Postgres/);
   });
 });

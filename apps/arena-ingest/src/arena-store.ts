@@ -408,58 +408,6 @@ export async function markForReingest(pool: Pool, table: ArenaTable, tiltakskode
   return result.rowCount ?? 0;
 }
 
-export interface StaleParticipant {
-  arenaId: string;
-  /** The newest HANDLED message of the arena_id (highest position). */
-  newestId: string;
-  newestPos: string;
-  /** The HANDLED message of the arena_id processed last. */
-  lastIngestedId: string;
-  lastIngestedPos: string;
-  lastIngestedAt: Date;
-}
-
-/**
- * Seed 003's check after a reingest: the arena_ids of `table` whose newest HANDLED message is not
- * the one handled last (a newer message arrived while the older one was reprocessed).
- */
-export async function findStale(client: Queryable, table: ArenaTable, limit: number): Promise<{ total: number; stale: StaleParticipant[] }> {
-  const { rows } = await client.query<{
-    arena_id: string;
-    newest_id: string;
-    newest_pos: string;
-    last_id: string;
-    last_pos: string;
-    last_at: Date;
-    total: string;
-  }>(
-    `WITH newest AS (
-       SELECT DISTINCT ON (arena_id) arena_id, id, operation_pos FROM arena_data
-        WHERE arena_table_name = $1 AND ingest_status = 'HANDLED' ORDER BY arena_id, operation_pos DESC
-     ), last_ingested AS (
-       SELECT DISTINCT ON (arena_id) arena_id, id, operation_pos, ingested_timestamp FROM arena_data
-        WHERE arena_table_name = $1 AND ingest_status = 'HANDLED' ORDER BY arena_id, ingested_timestamp DESC, operation_pos DESC
-     )
-     SELECT n.arena_id, n.id AS newest_id, n.operation_pos AS newest_pos, l.id AS last_id, l.operation_pos AS last_pos,
-            l.ingested_timestamp AS last_at, count(*) OVER () AS total
-       FROM newest n JOIN last_ingested l USING (arena_id)
-      WHERE n.id <> l.id
-      ORDER BY n.arena_id LIMIT $2`,
-    [table, limit],
-  );
-  return {
-    total: Number(rows[0]?.total ?? 0),
-    stale: rows.map((r) => ({
-      arenaId: r.arena_id,
-      newestId: r.newest_id,
-      newestPos: r.newest_pos,
-      lastIngestedId: r.last_id,
-      lastIngestedPos: r.last_pos,
-      lastIngestedAt: r.last_at,
-    })),
-  };
-}
-
 /** Deletes IGNORED rows that got their status more than `olderThanMs` ago, in batches; `dryRun` counts them. */
 export async function deleteOldIgnored(pool: Pool, olderThanMs: number, dryRun: boolean, batchSize = 10_000): Promise<number> {
   const cutoff = `ingest_status = 'IGNORED' AND ingested_timestamp < now() - $1 * interval '1 millisecond'`;

@@ -1,5 +1,6 @@
 // Every command of `fleet`, in help order. A new command is a file in this folder plus one line here.
 import type { RegisterCommand } from '../program.ts';
+import { registerArena } from './arena.ts';
 import { registerClean } from './clean.ts';
 import { registerEnqueue } from './enqueue.ts';
 import { registerJobs } from './jobs.ts';
@@ -18,4 +19,5 @@ export const commands: RegisterCommand[] = [
   registerQueueCommands,
   registerClean,
   registerMigrate,
+  registerArena,
 ];
