@@ -16,6 +16,7 @@
 // the same state. Two rounds, alternating, best of each: these machines share their cores.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { QueueEvents } from 'bullmq';
@@ -129,11 +130,22 @@ function memoryOf(pid: number): { hwmKb: number; rssKb: number } {
   return { hwmKb: field('VmHWM'), rssKb: field('VmRSS') };
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // fields after the command name (which is in parentheses and may hold spaces): utime is the 12th, stime the 13th
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 interface PatchRun {
   seconds: number;
   summary: RunSummary;
   /** Records the emulator counted as written to the offers index. */
   written: number;
+  /** CPU seconds the worker and the emulator used during the patch. */
+  workerCpu: number;
+  emulatorCpu: number;
 }
 
 interface BenchWorker {
@@ -209,11 +221,14 @@ async function startWorker(emulator: EmulatorProcess, redisUrl: string, database
     sampledPeakRssMb: () => sampledPeakKb / 1024,
     async patch() {
       const before = await writtenTo(emulator, INDEX);
+      const cpuBefore = { worker: cpuSecondsOf(pid), emulator: cpuSecondsOf(emulator.child.pid!) };
       const started = performance.now();
       const job = await enqueueJob(queue, catalogue.jobs['dispo.patch'], { reason: 'benchmark' });
       const summary = (await job.waitUntilFinished(events)) as RunSummary;
       const seconds = (performance.now() - started) / 1000;
-      return { seconds, summary, written: (await writtenTo(emulator, INDEX)) - before };
+      const workerCpu = cpuSecondsOf(pid) - cpuBefore.worker;
+      const emulatorCpu = cpuSecondsOf(emulator.child.pid!) - cpuBefore.emulator;
+      return { seconds, summary, written: (await writtenTo(emulator, INDEX)) - before, workerCpu, emulatorCpu };
     },
     async stop() {
       clearInterval(sampler);
@@ -280,6 +295,7 @@ export async function runDispoPatcherBench(n: number): Promise<BenchResult> {
         `dispo-patcher bench: ${n} offers, emulator in its own process, worker as a real process; best of ${ROUNDS} rounds each`,
         `  baseline (bare batch calls, ${n} partial updates, 1000/batch, 4 in flight): ${round(baselineSeconds, 2)} s  ${round(baselinePerSec)} records/s  (${list(baselineRounds)} s)`,
         `  patch (dispo.patch: browse ${n}, rule, ${counts.changed} partial updates in ${counts.batches} batches, last task waited for): ${round(best.seconds, 2)} s  ${round(perSec)} offers/s  (${list(patchRounds.map((r) => r.seconds))} s)`,
+        `  CPU during the best patch: worker ${round(best.workerCpu, 2)} s, emulator ${round(best.emulatorCpu, 2)} s (machine load average ${loadavg().map((l) => round(l, 2)).join(' ')})`,
         `  ratio ${round(perSec / baselinePerSec, 3)} (goal >= 0.5); ${round(perSec)} offers/s (goal >= 50,000; the seed: 5,000 in under a minute, ~83/s)`,
         `  worker peak RSS ${round(peakRssMb)} MB (VmHWM over both rounds; goal < 300 MB at 1,000,000), ${round(sampledPeakRssMb)} MB highest sample, ${round(rssBeforeMb)} MB idle before`,
         '',
