@@ -16,6 +16,7 @@ export interface BenchResult {
 const benches: Record<string, { defaultN: number; run: (n: number) => Promise<BenchResult> }> = {
   runtime: { defaultN: 20_000, run: async (n) => (await import('./runtime.bench.ts')).runRuntimeBench(n) },
   'dispo-patcher': { defaultN: 200_000, run: async (n) => (await import('./dispo-patcher.bench.ts')).runDispoPatcherBench(n) },
+  'returns-sync': { defaultN: 200_000, run: async (n) => (await import('./returns-sync.bench.ts')).runReturnsSyncBench(n) },
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { n: { type: 'string' } } });

@@ -4,6 +4,7 @@
 // table, the Algolia client and the queue a run adds its pages to.
 import { Redis } from 'ioredis';
 import type { Queue } from 'bullmq';
+import pg from 'pg';
 import { createAlgoliaClient, type AlgoliaClient } from '@syncfleet/algolia';
 import { createPool, createSyncState, type Pool } from '@syncfleet/db';
 import { catalogue } from '@syncfleet/jobs';
@@ -12,7 +13,7 @@ import type { Notifier } from '@syncfleet/notify';
 import { CleanupStack, createFleetQueue, createWorkerApp, type WorkerApp } from '@syncfleet/runtime';
 import type { ReturnsSyncConfig, ReturnsQueue } from './env.ts';
 import { createReturnsHandlers, type ReturnsHandlers } from './returns.handler.ts';
-import { createReturnsSource } from './returns-source.ts';
+import { createReturnsSource, returnsPoolOptions } from './returns-source.ts';
 import { createRunStore } from './run-state.ts';
 
 export const APP_NAME = 'returns-sync';
@@ -46,13 +47,17 @@ export function createReturnsSyncApp(config: ReturnsSyncConfig, deps: ReturnsSyn
   const pageConcurrency = config.RETURNS_PROCESSING_CONCURRENCY ?? catalogue.queues['returns-sync-processing'].concurrency;
   const resources = new CleanupStack();
   const onPoolError = (error: Error): void => log.warn({ err: error }, 'postgres pool error (returns)');
-  // each page holds a connection for its heartbeat and its read: one per concurrent page, plus the run's
-  const sourcePool: Pool = createPool({
+  // each page holds a connection for its heartbeat and its read: one per concurrent page, plus the
+  // run's; the session settings are the ones the page read's timestamp text relies on
+  const sourcePool: Pool = new pg.Pool({
     connectionString: config.RETURNS_DATABASE_URL ?? config.DATABASE_URL,
-    applicationName: `${APP_NAME}:returns`,
+    application_name: `${APP_NAME}:returns`,
     max: (queues.includes('returns-sync-processing') ? pageConcurrency : 0) + 2,
-    onError: onPoolError,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+    options: returnsPoolOptions,
   });
+  sourcePool.on('error', onPoolError);
   resources.push('returns pool', () => sourcePool.end());
   let fleetPool: Pool = sourcePool;
   if (config.RETURNS_DATABASE_URL !== undefined && config.RETURNS_DATABASE_URL !== config.DATABASE_URL) {

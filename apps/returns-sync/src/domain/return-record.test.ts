@@ -1,6 +1,6 @@
 // The record mapping: every field, the tolerant parts (items, amounts), UTC instants and determinism.
 import { describe, expect, test } from 'vitest';
-import { normaliseItems, toReturnRecord, type ReturnRow } from './return-record.ts';
+import { normaliseItems, toInstant, toReturnRecord, type ReturnRow } from './return-record.ts';
 
 const row: ReturnRow = {
   id: '900000000000000123', // bigint as pg returns it: beyond 2^53, kept exact as text
@@ -61,6 +61,16 @@ describe('toReturnRecord', () => {
     expect(a.updatedAtTimestamp).toBe(b.updatedAtTimestamp);
   });
 
+  test('a row as the page read returns it (JSON: UTC timestamp text, numbers) gives the same record as the typed row', () => {
+    const fromJson: ReturnRow = {
+      ...row,
+      refund_amount: 1499.5,
+      created_at: '2025-06-01T04:00:00',
+      updated_at: '2025-06-02T13:15:12.345678',
+    };
+    expect(toReturnRecord(fromJson)).toEqual(toReturnRecord(row));
+  });
+
   test('nullable columns stay null; a numeric id becomes text', () => {
     const record = toReturnRecord({
       ...row,
@@ -105,6 +115,25 @@ describe('toReturnRecord', () => {
   });
 });
 
+describe('toInstant', () => {
+  test('UTC timestamp text: milliseconds kept, further digits truncated (as a Date would)', () => {
+    expect(toInstant('2025-06-02T13:15:12.345678')).toEqual({ iso: '2025-06-02T13:15:12.345Z', unix: Date.UTC(2025, 5, 2, 13, 15, 12) / 1000 });
+    expect(toInstant('2025-06-02T13:15:12')?.iso).toBe('2025-06-02T13:15:12.000Z');
+    expect(toInstant('2025-06-02 13:15:12.5+00')?.iso).toBe('2025-06-02T13:15:12.500Z');
+    expect(toInstant('2025-06-02T13:15:12.5Z')?.iso).toBe('2025-06-02T13:15:12.500Z');
+  });
+
+  test('text with another offset is placed in UTC; a Date too', () => {
+    expect(toInstant('2025-06-02T15:15:12.345+02:00')?.iso).toBe('2025-06-02T13:15:12.345Z');
+    expect(toInstant('2025-03-30T03:30:00+02:00')?.iso).toBe('2025-03-30T01:30:00.000Z');
+    expect(toInstant(new Date('2025-06-02T13:15:12.345Z'))).toEqual({ iso: '2025-06-02T13:15:12.345Z', unix: 1748870112 });
+  });
+
+  test('nothing usable gives null', () => {
+    for (const value of [null, undefined, '', 'yesterday', '2025-13-45T10:00:00', new Date('nope')]) expect(toInstant(value)).toBeNull();
+  });
+});
+
 describe('normaliseItems', () => {
   test('keeps {sku, quantity}; drops entries without a SKU; a bad quantity counts 0', () => {
     expect(
@@ -126,7 +155,11 @@ describe('normaliseItems', () => {
     ]);
   });
 
+  test('JSON text of the items is read too (a json or text column)', () => {
+    expect(normaliseItems('[{"sku":"A-1","quantity":2}]')).toEqual([{ sku: 'A-1', quantity: 2 }]);
+  });
+
   test('anything but an array is no items', () => {
-    for (const value of [null, undefined, {}, 'x', 3]) expect(normaliseItems(value)).toEqual([]);
+    for (const value of [null, undefined, {}, 'x', '{"sku":"A"}', 3]) expect(normaliseItems(value)).toEqual([]);
   });
 });

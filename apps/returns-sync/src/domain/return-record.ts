@@ -2,7 +2,11 @@
 // neutral value instead of failing the page: one bad row must not block the sync) and
 // deterministic (the same row always gives the same record).
 
-/** A row as `pg` returns it (bigint and numeric as strings, jsonb parsed, timestamptz as Date). */
+/**
+ * A row of the returns table: as the page read returns it (JSON built by Postgres: ids as text,
+ * amounts as numbers, instants as UTC timestamp text such as `2025-06-01T10:00:00.123456`), or as
+ * `pg` returns the columns themselves (bigint and numeric as strings, timestamptz as Date).
+ */
 export interface ReturnRow {
   id: string | number;
   order_id: string | null;
@@ -17,8 +21,8 @@ export interface ReturnRow {
   courier: string | null;
   tracking_number: string | null;
   refund_amount: string | number | null;
-  created_at: Date | null;
-  updated_at: Date;
+  created_at: Date | string | null;
+  updated_at: Date | string;
 }
 
 /** The columns the sync reads, in order (documented in the migration and the README). */
@@ -85,8 +89,15 @@ function quantityOf(value: unknown): number {
   return Number.isFinite(n) ? Math.trunc(n) : 0;
 }
 
-/** `[{sku, quantity}]`; entries without a SKU are dropped, a missing or bad quantity counts 0. */
+/** `[{sku, quantity}]` (or its JSON text); entries without a SKU are dropped, a missing or bad quantity counts 0. */
 export function normaliseItems(value: unknown): ReturnItem[] {
+  if (typeof value === 'string') {
+    try {
+      return normaliseItems(JSON.parse(value) as unknown);
+    } catch {
+      return [];
+    }
+  }
   if (!Array.isArray(value)) return [];
   const items: ReturnItem[] = [];
   for (const entry of value) {
@@ -105,17 +116,35 @@ function amount(value: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-function instant(value: Date | null): { iso: string; unix: number } | null {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) return null;
-  return { iso: value.toISOString(), unix: Math.floor(value.getTime() / 1000) };
+/** UTC timestamp text: `2025-06-01T10:00:00`, with up to 9 fraction digits, optionally `Z` or `+00:00`. */
+const utcTimestampText = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(?:Z|[+]00(?::?00)?)?$/;
+
+/** An instant as ISO 8601 UTC with milliseconds (what `Date#toISOString` gives) and Unix seconds. */
+export function toInstant(value: Date | string | null | undefined): { iso: string; unix: number } | null {
+  let ms: number;
+  if (typeof value === 'string') {
+    const utc = utcTimestampText.exec(value);
+    if (utc !== null) {
+      // already UTC: only the fraction changes (truncated to milliseconds, as a Date would)
+      const iso = `${utc[1]}T${utc[2]}.${`${utc[3] ?? ''}000`.slice(0, 3)}Z`;
+      ms = Date.parse(iso);
+      return Number.isNaN(ms) ? null : { iso, unix: Math.floor(ms / 1000) };
+    }
+    ms = Date.parse(value); // another offset: let the Date parser place it
+  } else if (value instanceof Date) {
+    ms = value.getTime();
+  } else {
+    return null;
+  }
+  return Number.isNaN(ms) ? null : { iso: new Date(ms).toISOString(), unix: Math.floor(ms / 1000) };
 }
 
 export function toReturnRecord(row: ReturnRow): ReturnRecord {
   const returnId = String(row.id);
   if (returnId === '') throw new TypeError('a return without an id cannot become a record');
   const items = normaliseItems(row.items);
-  const created = instant(row.created_at);
-  const updated = instant(row.updated_at);
+  const created = toInstant(row.created_at);
+  const updated = toInstant(row.updated_at);
   if (updated === null) throw new TypeError(`return ${returnId} has no valid updated_at`);
   return {
     objectID: returnId,

@@ -1,0 +1,305 @@
+// returns-sync end to end: N returns changed in the last minutes in Postgres (`order_returns` of a
+// bench database), the Algolia emulator in its own process, the returns-sync worker as a real
+// process (apps/returns-sync/src/main.ts, both queues), one `returns.sync` run enqueued through
+// BullMQ and timed from the enqueue until the run's job completed (claim, keyset planning, every
+// page job read, mapped, saved and its task waited for, the run closed in the state table).
+//
+// Baseline, same run, same database: a bare keyset read of the same rows with `pg` from this
+// process (the columns the sync reads, pages of 1000 on (updated_at, id), nothing else: no
+// mapping, no Algolia, no jobs). The ratio says how much of the raw read rate the whole sync keeps.
+//
+// Peak RSS is the worker process's own high-water mark (VmHWM in /proc/<pid>/status), read just
+// before it is stopped; the emulator (which holds the index) and this process do not count.
+// Rounds (best of each, alternating): 2 up to 300,000 returns, 1 above (a round of a million
+// takes long; these machines share their cores). Between rounds the index is dropped, and the next
+// run's window (last end minus the 30-minute overlap) again holds every row.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createAlgoliaClient } from '@syncfleet/algolia';
+import { catalogue } from '@syncfleet/jobs';
+import { bullPrefix, createFleetQueue, enqueueJob, type RunSummary } from '@syncfleet/runtime';
+import { returnColumns } from '../apps/returns-sync/src/domain/return-record.ts';
+import { ensureInfra } from '../test/infra/index.ts';
+import { createDatabaseFromTemplate, dropDatabase } from '../test/infra/postgres.ts';
+import { seedReturns } from '../test/support/returns.ts';
+import type { BenchResult } from './run.ts';
+
+const repoRoot = join(import.meta.dirname, '..');
+const INDEX = 'order_returns';
+const TABLE = 'order_returns';
+const PAGE_SIZE = 1000;
+/** Pages each worker process pushes at once. */
+const CONCURRENCY = 8;
+/**
+ * V8 flags of the worker process, as the compose service sets them (NODE_OPTIONS): a young
+ * generation of 2 x 4 MB instead of 2 x 32 MB, and an old generation capped at 192 MB (the live
+ * heap is ~40 MB plus ~5 MB per page in flight), so that V8 collects instead of growing: the peak
+ * RSS drops by ~120 MB at the same speed. V8 reads them only at start, hence flags.
+ */
+const WORKER_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=192';
+
+const say = (line: string): void => {
+  process.stderr.write(`[returns-sync bench] ${line}\n`);
+};
+
+interface EmulatorProcess {
+  child: ChildProcess;
+  url: string;
+  appId: string;
+  apiKey: string;
+}
+
+async function startEmulator(): Promise<EmulatorProcess> {
+  const child = spawn(process.execPath, [join(repoRoot, 'test/emulators/algolia.ts'), '--port', '0', '--log-capacity', '2000'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=8192' },
+  });
+  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
+  const lines = createInterface({ input: child.stdout });
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`the emulator exited (${code}) before it listened`)));
+  });
+  lines.close();
+  const { url, appId, apiKey } = JSON.parse(first) as { url: string; appId: string; apiKey: string };
+  return { child, url, appId, apiKey };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function adminClient(emulator: EmulatorProcess) {
+  return createAlgoliaClient({ appId: emulator.appId, apiKey: emulator.apiKey, hosts: [emulator.url], timeouts: { connect: 300_000, read: 300_000, write: 300_000 } });
+}
+
+/** Records in the index (the emulator's index list counts them). */
+async function indexSize(emulator: EmulatorProcess): Promise<number> {
+  const { items } = await adminClient(emulator).listIndices();
+  return items.find((item) => item.name === INDEX)?.entries ?? 0;
+}
+
+async function dropIndex(emulator: EmulatorProcess): Promise<void> {
+  const client = adminClient(emulator);
+  const deleted = await client.deleteIndex({ indexName: INDEX });
+  await client.waitForTask({ indexName: INDEX, taskID: deleted.taskID });
+}
+
+/** Every row changed in [from, to): the sync's columns, pages of 1000, keyset on (updated_at, id). Returns the seconds. */
+async function bareKeysetRead(databaseUrl: string, from: Date, to: Date, n: number): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const columns = returnColumns.join(', ');
+    const key = `to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS key_at`;
+    const started = performance.now();
+    let read = 0;
+    let after: { at: string; id: string } | undefined;
+    for (;;) {
+      const { rows } = after
+        ? await client.query<{ key_at: string; id: string }>(
+            `SELECT ${columns}, ${key} FROM ${TABLE} WHERE updated_at >= $1 AND updated_at < $2 AND (updated_at, id) > ($4::timestamptz, $5)
+             ORDER BY updated_at, id LIMIT $3`,
+            [from, to, PAGE_SIZE, after.at, after.id],
+          )
+        : await client.query<{ key_at: string; id: string }>(
+            `SELECT ${columns}, ${key} FROM ${TABLE} WHERE updated_at >= $1 AND updated_at < $2 ORDER BY updated_at, id LIMIT $3`,
+            [from, to, PAGE_SIZE],
+          );
+      read += rows.length;
+      if (rows.length < PAGE_SIZE) break;
+      const last = rows[rows.length - 1]!;
+      after = { at: last.key_at, id: last.id };
+    }
+    const seconds = (performance.now() - started) / 1000;
+    if (read !== n) throw new Error(`the baseline read ${read} rows, not ${n}`);
+    return seconds;
+  } finally {
+    await client.end();
+  }
+}
+
+function memoryOf(pid: number): { hwmKb: number; rssKb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { hwmKb: field('VmHWM'), rssKb: field('VmRSS') };
+}
+
+interface SyncRun {
+  seconds: number;
+  summary: RunSummary;
+}
+
+interface BenchWorker {
+  pid: number;
+  rssBeforeMb: number;
+  sync(): Promise<SyncRun>;
+  stop(): Promise<void>;
+}
+
+async function startWorker(emulator: EmulatorProcess, redisUrl: string, databaseUrl: string, prefix: string): Promise<BenchWorker> {
+  const worker = spawn(process.execPath, [join(repoRoot, 'apps/returns-sync/src/main.ts')], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_OPTIONS: WORKER_NODE_OPTIONS,
+      REDIS_URL: redisUrl,
+      DATABASE_URL: databaseUrl,
+      FLEET_PREFIX: prefix,
+      HEALTH_PORT: '0',
+      HEALTH_HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ALGOLIA_APP_ID: emulator.appId,
+      ALGOLIA_API_KEY: emulator.apiKey,
+      ALGOLIA_HOSTS: emulator.url,
+      RETURNS_ALGOLIA_INDEX: INDEX,
+      RETURNS_SOURCE_TABLE: TABLE,
+      RETURNS_PAGE_SIZE: String(PAGE_SIZE),
+      RETURNS_PROCESSING_CONCURRENCY: String(CONCURRENCY),
+    },
+  });
+  const output: string[] = [];
+  const keep = (line: string): void => {
+    output.push(line);
+    if (output.length > 200) output.shift();
+  };
+  createInterface({ input: worker.stdout }).on('line', keep);
+  createInterface({ input: worker.stderr }).on('line', keep);
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const events = new QueueEvents('returns-sync', { connection: redis.duplicate(), prefix: bullPrefix(prefix) });
+  const queue = createFleetQueue(redis, prefix, 'returns-sync');
+  const pid = worker.pid!;
+  const exited = new Promise<never>((_, reject) => worker.once('exit', (code) => reject(new Error(`the worker exited (${code}):\n${output.join('\n')}`))));
+  exited.catch(() => undefined);
+  const close = async (): Promise<void> => {
+    await stopChild(worker);
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    await events.close();
+    await redis.quit();
+    await cleanKeys(redisUrl, prefix);
+  };
+  // ready once its health server answers
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const line = output.find((l) => l.includes('"msg":"returns-sync ready"'));
+    if (line) break;
+    if (worker.exitCode !== null || Date.now() > deadline) {
+      await close();
+      throw new Error(`the worker did not start:\n${output.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  await events.waitUntilReady();
+  return {
+    pid,
+    rssBeforeMb: memoryOf(pid).rssKb / 1024,
+    async sync() {
+      const started = performance.now();
+      const job = await enqueueJob(queue, catalogue.jobs['returns.sync'], {});
+      const summary = (await Promise.race([job.waitUntilFinished(events), exited])) as RunSummary;
+      return { seconds: (performance.now() - started) / 1000, summary };
+    },
+    stop: close,
+  };
+}
+
+async function cleanKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function runReturnsSyncBench(n: number): Promise<BenchResult> {
+  const infra = await ensureInfra((msg) => say(`[infra] ${msg}`), { kafka: false });
+  const dbName = `sf_bench_returns_${process.pid}`;
+  const databaseUrl = await createDatabaseFromTemplate(infra.pgAdminUrl, infra.templateDatabase, dbName);
+  const prefix = `bench-returns-${process.pid}`;
+  const rounds = n <= 300_000 ? 2 : 1;
+  let emulator: EmulatorProcess | undefined;
+  let worker: BenchWorker | undefined;
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  try {
+    say(`seeding ${n} returns changed in the last 10 minutes (untimed)...`);
+    const seededAt = Date.now();
+    const from = new Date(seededAt - 10 * 60_000);
+    const to = new Date(seededAt - 1000);
+    await seedReturns(pool, TABLE, { firstId: 1, count: n, from, to });
+    await pool.query(`VACUUM ANALYZE ${TABLE}`);
+    say(`seeded in ${((Date.now() - seededAt) / 1000).toFixed(1)} s; starting the emulator (its own process) and the worker...`);
+    emulator = await startEmulator();
+    worker = await startWorker(emulator, infra.redisUrl, databaseUrl, prefix);
+    const baselineRounds: number[] = [];
+    const syncRounds: SyncRun[] = [];
+    for (let round = 1; round <= rounds; round += 1) {
+      say(`round ${round}: baseline (bare keyset read of the same rows with pg)...`);
+      baselineRounds.push(await bareKeysetRead(databaseUrl, from, new Date(seededAt), n));
+      if (round > 1) await dropIndex(emulator);
+      say(`round ${round}: returns.sync through the worker process...`);
+      const run = await worker.sync();
+      if (run.summary.status !== 'succeeded') throw new Error(`the run did not succeed: ${JSON.stringify(run.summary)}`);
+      const rows = run.summary.counts?.rows;
+      if (rows !== n) throw new Error(`the run synced ${rows} returns, not ${n}`);
+      const indexed = await indexSize(emulator);
+      if (indexed !== n) throw new Error(`the index holds ${indexed} records, not ${n}`);
+      syncRounds.push(run);
+      say(`round ${round}: baseline ${baselineRounds.at(-1)!.toFixed(2)} s, sync ${run.seconds.toFixed(2)} s (${run.summary.counts?.pages} pages)`);
+    }
+    const peakRssMb = memoryOf(worker.pid).hwmKb / 1024;
+    const rssBeforeMb = worker.rssBeforeMb;
+    await worker.stop();
+    worker = undefined;
+
+    const best = syncRounds.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+    const baselineSeconds = Math.min(...baselineRounds);
+    const perSec = n / best.seconds;
+    const baselinePerSec = n / baselineSeconds;
+    const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+    const list = (xs: number[]) => xs.map((x) => round(x, 2)).join(' / ');
+    process.stdout.write(
+      [
+        `returns-sync bench: ${n} changed returns, Postgres -> emulator (its own process), worker as a real process (both queues, ${CONCURRENCY} pages at once, ${PAGE_SIZE}/page, NODE_OPTIONS=${WORKER_NODE_OPTIONS}); best of ${rounds}`,
+        `  baseline (bare keyset read with pg, ${PAGE_SIZE}/page): ${round(baselineSeconds, 2)} s  ${round(baselinePerSec)} returns/s  (${list(baselineRounds)} s)`,
+        `  returns.sync (claim, plan, ${best.summary.counts?.pages} page jobs: read, map, save, task waited for; run closed): ${round(best.seconds, 2)} s  ${round(perSec)} returns/s  (${list(syncRounds.map((r) => r.seconds))} s)`,
+        `  ratio ${round(perSec / baselinePerSec, 3)}; ${round(perSec)} returns/s (goal >= 30,000)`,
+        `  worker peak RSS ${round(peakRssMb)} MB (VmHWM; goal < 300 MB at 1,000,000), ${round(rssBeforeMb)} MB idle before`,
+        '',
+      ].join('\n'),
+    );
+    return {
+      bench: 'returns-sync',
+      n,
+      seconds: round(best.seconds, 3),
+      perSec: round(perSec),
+      baselinePerSec: round(baselinePerSec),
+      ratio: round(perSec / baselinePerSec, 3),
+      peakRssMb: round(peakRssMb),
+    };
+  } finally {
+    await worker?.stop();
+    if (emulator) await stopChild(emulator.child);
+    await pool.end();
+    await dropDatabase(infra.pgAdminUrl, dbName);
+    await infra.stopWhatWeStarted();
+  }
+}
