@@ -19,6 +19,7 @@ import { createReturnsSource } from '../apps/returns-sync/src/returns-source.ts'
 import { createRunStore } from '../apps/returns-sync/src/run-state.ts';
 import { startAlgoliaEmulator, type AlgoliaEmulator } from './emulators/algolia.ts';
 import { deletePrefixKeys, randomSuffix, testPrefix, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
+import { startReturnsSyncDemo } from './demo/returns-sync.ts';
 import { createReturnsTable, idsChangedBetween, seedReturns, touchReturns } from './support/returns.ts';
 
 const db = useTestDatabase();
@@ -413,5 +414,46 @@ describe('the source', () => {
   test('refuses a table name that is not an identifier', () => {
     expect(() => createReturnsSource(db.pool, 'returns; DROP TABLE x')).toThrow(/must be an identifier/);
     expect(() => ReturnsSyncEnv.parse({ ...workerEnv(db.url, 'x'), ALGOLIA_APP_ID: 'a', ALGOLIA_API_KEY: 'k', RETURNS_SOURCE_TABLE: 'a.b.c' })).toThrow(/RETURNS_SOURCE_TABLE|identifier/);
+  });
+});
+
+describe('the demo module', () => {
+  test('seeds order_returns, keeps changing some and enqueues runs: the worker brings every change to its index', async () => {
+    const prefix = testPrefix();
+    const demo = await startReturnsSyncDemo(
+      { redisUrl: inject('redisUrl'), databaseUrl: db.url, kafkaBrokers: [], fleetPrefix: prefix, log: () => undefined },
+      { returns: 300, changeEveryMs: 300, changesPerRound: 5, syncEveryMs: 700 },
+    );
+    const app = createReturnsSyncApp(ReturnsSyncEnv.parse({ ...workerEnv(db.url, prefix, { LOG_LEVEL: 'silent' }), ...demo.env }), { logger: silent });
+    cleanups.push(async () => {
+      await app.stop();
+      await demo.stop();
+      await deletePrefixKeys(inject('redisUrl'), prefix);
+    });
+    expect(demo.env.RETURNS_SOURCE_TABLE).toBe('order_returns');
+    await app.start();
+    const index = demo.env.RETURNS_ALGOLIA_INDEX!;
+    const emulatorOf = new URL(demo.env.ALGOLIA_HOSTS!).origin;
+    const headers = { 'x-algolia-application-id': demo.env.ALGOLIA_APP_ID!, 'x-algolia-api-key': demo.env.ALGOLIA_API_KEY! };
+    const indexed = async (): Promise<number> => {
+      const response = await fetch(`${emulatorOf}/1/indexes`, { headers });
+      const { items } = (await response.json()) as { items: Array<{ name: string; entries: number }> };
+      return items.find((item) => item.name === index)?.entries ?? 0;
+    };
+    await waitUntil('the 300 returns in the index', async () => (await indexed()) === 300, 30_000);
+    // a change made after a run arrives with a later run
+    const { rows: before } = await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM order_return_algolia_sync WHERE job_type = 'RETURN_JOB' AND status = 0`);
+    await waitUntil('two more successful runs', async () => {
+      const { rows } = await db.pool.query<{ n: string }>(`SELECT count(*) AS n FROM order_return_algolia_sync WHERE job_type = 'RETURN_JOB' AND status = 0`);
+      return Number(rows[0]!.n) >= Number(before[0]!.n) + 2;
+    }, 30_000);
+    const { rows: changed } = await db.pool.query<{ id: string; status: string }>(
+      `SELECT id::text AS id, status FROM order_returns WHERE updated_at > created_at + interval '2 days' ORDER BY updated_at DESC LIMIT 1`,
+    );
+    expect(changed).toHaveLength(1);
+    await waitUntil('the latest change in the index', async () => {
+      const response = await fetch(`${emulatorOf}/1/indexes/${index}/${changed[0]!.id}`, { headers });
+      return ((await response.json()) as { status?: string }).status === changed[0]!.status;
+    }, 30_000);
   });
 });
