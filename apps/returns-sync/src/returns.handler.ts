@@ -18,7 +18,7 @@ import { assertValidPayload, jobOptionsFor, type HandlerMap, type RunContext, ty
 import { toReturnRecord } from './domain/return-record.ts';
 import { runStatus, type RunKind } from './domain/window.ts';
 import { dumpIndex } from './index-dump.ts';
-import type { PlannedPage, ReturnsSource } from './returns-source.ts';
+import type { ReturnsSource } from './returns-source.ts';
 import type { RunRow, RunStore } from './run-state.ts';
 
 export type ReturnsHandlers = HandlerMap<FleetCatalogue, 'returns-sync' | 'returns-sync-processing'>;
@@ -94,7 +94,7 @@ export function createReturnsHandlers(deps: ReturnsHandlerDeps): ReturnsHandlers
     };
     const windowStart = run.start.toISOString();
     const windowEnd = run.end.toISOString();
-    for await (const page of source.planPages(run, pageSize, ctx.signal) as AsyncIterable<PlannedPage>) {
+    for await (const page of source.planPages(run, pageSize, ctx.signal)) {
       const data: PagePayload = {
         runId: run.id,
         claimToken: run.claimToken,
