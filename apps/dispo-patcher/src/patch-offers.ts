@@ -85,7 +85,9 @@ export async function patchOffers(options: PatchOffersOptions): Promise<PatchOff
       }
       if (scanned >= nextProgress) {
         nextProgress += progressEvery;
-        log?.info({ index: indexName, scanned, changed, dryRun }, 'patch progress');
+        const memory = process.memoryUsage();
+        const mb = (bytes: number) => Math.round(bytes / 1048576);
+        log?.info({ index: indexName, scanned, changed, dryRun, rssMb: mb(memory.rss), heapUsedMb: mb(memory.heapUsed), heapTotalMb: mb(memory.heapTotal), externalMb: mb(memory.external) }, 'patch progress');
       }
     }
   }
