@@ -17,6 +17,7 @@ const benches: Record<string, { defaultN: number; run: (n: number) => Promise<Be
   runtime: { defaultN: 20_000, run: async (n) => (await import('./runtime.bench.ts')).runRuntimeBench(n) },
   'dispo-patcher': { defaultN: 200_000, run: async (n) => (await import('./dispo-patcher.bench.ts')).runDispoPatcherBench(n) },
   'returns-sync': { defaultN: 200_000, run: async (n) => (await import('./returns-sync.bench.ts')).runReturnsSyncBench(n) },
+  'slot-sync': { defaultN: 100_000, run: async (n) => (await import('./slot-sync.bench.ts')).runSlotSyncBench(n) },
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { n: { type: 'string' } } });

@@ -66,6 +66,8 @@ export async function startSlotSyncDemo(context: DemoContext, options: SlotSyncD
       KAFKA_TOPIC_NAME: topic,
       AVLIZER_CONFLUENT_SCHEMAREGISTRY_URL: registry.url,
       SLOT_CACHE_PREFIX: `${context.fleetPrefix}:slot:`,
+      // as in docker-compose.yml: a bounded young generation keeps the worker's RSS low
+      NODE_OPTIONS: '--disable-warning=TimeoutNegativeWarning --max-semi-space-size=16',
     },
     links: [
       ['wiw emulator', `${wiw.url}/2/shifts  (W-Token as in the app's WIW_KEY; ${shifts} shifts, ${changesPerRound} change every ${Math.round(changeEveryMs / 1000)} s)`],

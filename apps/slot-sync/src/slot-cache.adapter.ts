@@ -1,19 +1,21 @@
-// The slot cache in Redis: `<prefix><id>` holds the hash of the shift as last published (TTL
-// EXPIRE_CACHE), and `<prefix>index` (a sorted set, score = start time in ms) says which shifts we
+// The slot cache in Redis: `<prefix><id>` holds the hashes of the shift as last published (see
+// `cacheEntry`; TTL EXPIRE_CACHE), and `<prefix>index` (a sorted set, score = start time in ms) says which shifts we
 // published start when, so that a shift WIW no longer returns inside the window can be found.
-// Every call is one pipelined round trip per chunk of ids, never one per shift.
+// Every call is a few commands per thousand shifts (a script, MGET, a pipeline), never one round
+// trip per shift.
 import type { Redis } from 'ioredis';
 import type { SyncWindow } from './domain/window.ts';
 
 export interface CachedSlot {
   id: number;
-  hash: string;
+  /** The cache entry (`cacheEntry(...)`). */
+  value: string;
   startMs: number;
 }
 
 export interface SlotCache {
   readonly prefix: string;
-  /** The hash cached for each id (null: not cached), and every entry found gets its full TTL again. */
+  /** The entry cached for each id (null: not cached), and every entry found gets its full TTL again. */
   readAndRefresh(ids: readonly number[]): Promise<Array<string | null>>;
   /** The same without touching the TTLs (dry runs). */
   read(ids: readonly number[]): Promise<Array<string | null>>;
@@ -28,6 +30,20 @@ export interface SlotCache {
 }
 
 const CHUNK = 5000;
+/** Keys per read call: a script blocks Redis while it runs (about a millisecond per thousand keys). */
+const READ_CHUNK = 1000;
+
+/**
+ * GETEX of every key (the value, and the key's TTL renewed) in one call: one command per thousand
+ * keys instead of one per key, which is what costs the client most. A missing key reads as ''
+ * (Lua cannot hold nil in an array). Keys of other Redis Cluster slots would need a hash tag in
+ * the prefix (`{slots}:`).
+ */
+const READ_AND_REFRESH = `local out = {}
+for i, key in ipairs(KEYS) do
+  out[i] = redis.call('GETEX', key, 'EX', ARGV[1]) or ''
+end
+return out`;
 
 function check<T>(results: Array<[Error | null, unknown]> | null, what: string): T[] {
   if (!results) throw new Error(`redis ${what}: the pipeline was not executed`);
@@ -42,18 +58,22 @@ export function createSlotCache(redis: Redis, options: { prefix: string; ttlSeco
   const indexKey = `${prefix}index`;
   const key = (id: number): string => `${prefix}${id}`;
 
+  /** Every chunk's call is sent at once (ioredis pipelines them on its connection), then awaited. */
   const readChunked = async (ids: readonly number[], refresh: boolean): Promise<Array<string | null>> => {
-    const out: Array<string | null> = [];
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      const pipeline = redis.pipeline();
-      const end = Math.min(ids.length, i + CHUNK);
-      for (let k = i; k < end; k++) {
-        if (refresh) pipeline.getex(key(ids[k]!), 'EX', ttlSeconds);
-        else pipeline.get(key(ids[k]!));
-      }
-      for (const value of check<string | null>(await pipeline.exec(), 'read')) out.push(value);
+    const calls: Array<Promise<Array<string | null>>> = [];
+    for (let i = 0; i < ids.length; i += READ_CHUNK) {
+      const keys: string[] = [];
+      for (let k = i; k < Math.min(ids.length, i + READ_CHUNK); k++) keys.push(key(ids[k]!));
+      calls.push(
+        refresh
+          ? redis.eval(READ_AND_REFRESH, keys.length, ...keys, ttlSeconds).then((values) => {
+              if (!Array.isArray(values) || values.length !== keys.length) throw new Error('redis read: unexpected answer to the cache script');
+              return values.map((value: unknown) => (typeof value === 'string' && value !== '' ? value : Buffer.isBuffer(value) && value.length > 0 ? value.toString() : null));
+            })
+          : redis.mget(keys),
+      );
     }
-    return out;
+    return (await Promise.all(calls)).flat();
   };
 
   return {
@@ -66,7 +86,7 @@ export function createSlotCache(redis: Redis, options: { prefix: string; ttlSeco
         const slice = entries.slice(i, i + CHUNK);
         const scored: Array<number | string> = [];
         for (const entry of slice) {
-          pipeline.set(key(entry.id), entry.hash, 'EX', ttlSeconds);
+          pipeline.set(key(entry.id), entry.value, 'EX', ttlSeconds);
           scored.push(entry.startMs, String(entry.id));
         }
         if (scored.length > 0) pipeline.zadd(indexKey, ...scored);

@@ -3,7 +3,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { Logger } from '@syncfleet/log';
 import { slotKeySchema, slotValueSchema } from './domain/avro-schemas.ts';
-import type { Slot } from './domain/slot.ts';
+import { parseSlot } from './domain/slot.ts';
 
 /** A slot that does not fit the schema (`publisher.encoding.error`): skipped, never published. */
 export class SlotEncodingError extends Error {
@@ -19,7 +19,8 @@ export interface SlotEncoder {
    */
   prepare(log: Logger): Promise<void>;
   encodeKey(id: number): Promise<Buffer>;
-  encodeValue(slot: Slot): Promise<Buffer>;
+  /** The value of a slot, from its canonical JSON. */
+  encodeValue(slotJson: string): Promise<Buffer>;
   /** The schema ids in use (Avro), for logs and tests. */
   readonly schemaIds: { key: number; value: number } | undefined;
 }
@@ -32,8 +33,8 @@ export function createJsonEncoder(): SlotEncoder {
     async encodeKey(id) {
       return Buffer.from(String(id));
     },
-    async encodeValue(slot) {
-      return Buffer.from(JSON.stringify(slot));
+    async encodeValue(slotJson) {
+      return Buffer.from(slotJson);
     },
   };
 }
@@ -131,6 +132,6 @@ export function createAvroEncoder(options: AvroEncoderOptions): SlotEncoder {
       return inFlight;
     },
     encodeKey: (id) => encode(ids?.key, { id }),
-    encodeValue: (slot) => encode(ids?.value, slot),
+    encodeValue: (slotJson) => encode(ids?.value, parseSlot(slotJson)),
   };
 }

@@ -4,7 +4,8 @@
 import type { Message } from 'kafkajs';
 import type { Logger } from '@syncfleet/log';
 import type { RunOutcome } from '@syncfleet/runtime';
-import { slotFromWiwShift, slotHash, type Slot } from './domain/slot.ts';
+import { parseElement, type SplitElement } from './domain/json-array-splitter.ts';
+import { bytesHash, cacheEntry, readCacheEntry, slotFromWiwShift, slotHash, type SlotResult } from './domain/slot.ts';
 import type { SyncWindow } from './domain/window.ts';
 import { isoUtc } from './domain/window.ts';
 import type { CachedSlot, SlotCache } from './slot-cache.adapter.ts';
@@ -38,7 +39,7 @@ export interface SlotRunOptions {
 export interface SlotRunCounts {
   /** Shifts WIW returned for the window (duplicates and invalid ones excluded). */
   fetched: number;
-  /** Same hash as cached (`processor.shift.matched`). */
+  /** Same canonical JSON as cached (`processor.shift.matched`). */
   unchanged: number;
   /** New or changed (`processor.shift.unmatched`). */
   changed: number;
@@ -55,6 +56,30 @@ export interface SlotRunCounts {
 }
 
 const MAX_LOGGED_PROBLEMS = 10;
+
+/** A slot on its way to Kafka: its cache entry, and its canonical JSON (the published value). */
+interface PendingSlot extends CachedSlot {
+  json: string;
+}
+
+/** A shift of the response before the cache is asked about it. */
+interface Candidate {
+  id: number;
+  bytes: Uint8Array;
+  bytesHash: string;
+  /** Already parsed (when its id could not be read from its bytes). */
+  parsed?: SlotResult;
+}
+
+function parseShift(bytes: Uint8Array): SlotResult {
+  let raw: unknown;
+  try {
+    raw = parseElement(bytes);
+  } catch (error) {
+    return { ok: false, id: undefined, reason: `not JSON: ${error instanceof Error ? error.message : String(error)}` };
+  }
+  return slotFromWiwShift(raw);
+}
 
 async function forEachConcurrently<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -79,21 +104,21 @@ export async function runSlotSync(parts: SlotSyncParts, options: SlotRunOptions,
   };
 
   const seen = new Set<number>();
-  const pending: Array<CachedSlot & { slot: Slot }> = [];
+  const pending: PendingSlot[] = [];
 
   try {
     if (!dryRun) await encoder.prepare(log);
 
     /** Publishes a batch, then (only then) records it in the cache. */
-    const publish = async (batch: ReadonlyArray<CachedSlot & { slot: Slot }>): Promise<void> => {
+    const publish = async (batch: readonly PendingSlot[]): Promise<void> => {
       if (batch.length === 0) return;
       const messages: Message[] = [];
       const written: CachedSlot[] = [];
       for (const entry of batch) {
         try {
-          const [key, value] = await Promise.all([encoder.encodeKey(entry.id), encoder.encodeValue(entry.slot)]);
+          const [key, value] = await Promise.all([encoder.encodeKey(entry.id), encoder.encodeValue(entry.json)]);
           messages.push({ key, value, headers: { [SHIFT_ID_HEADER]: String(entry.id) } });
-          written.push({ id: entry.id, hash: entry.hash, startMs: entry.startMs });
+          written.push({ id: entry.id, value: entry.value, startMs: entry.startMs });
           encoded += 1;
         } catch (error) {
           if (!(error instanceof SlotEncodingError)) throw error;
@@ -107,50 +132,96 @@ export async function runSlotSync(parts: SlotSyncParts, options: SlotRunOptions,
     };
     const flush = (): Promise<void> => publish(pending.splice(0));
 
-    const handle = async (raws: readonly unknown[]): Promise<void> => {
-      const batch: Array<CachedSlot & { slot: Slot }> = [];
-      for (const raw of raws) {
-        const result = slotFromWiwShift(raw);
-        if (!result.ok) {
-          counts.invalid += 1;
-          problem({ shiftId: result.id, reason: result.reason }, 'shift skipped: it cannot be read');
+    /** The shifts of a batch that the cache must be asked about (sync: ids and hashes of their bytes). */
+    const prepare = (elements: readonly SplitElement[]): Candidate[] => {
+      const batch: Candidate[] = [];
+      for (const element of elements) {
+        let id = element.id;
+        let parsed: SlotResult | undefined;
+        if (id === undefined) {
+          // no plain numeric "id" member on the way: parse now to know it
+          parsed = parseShift(element.bytes);
+          if (!parsed.ok) {
+            counts.invalid += 1;
+            problem({ shiftId: parsed.id, reason: parsed.reason }, 'shift skipped: it cannot be read');
+            continue;
+          }
+          id = parsed.id;
+        }
+        if (seen.has(id)) continue; // listed twice: once is enough
+        seen.add(id);
+        batch.push({ id, bytes: element.bytes, bytesHash: bytesHash(element.bytes), ...(parsed ? { parsed } : {}) });
+      }
+      return batch;
+    };
+    const lookup = (batch: readonly Candidate[]): Promise<Array<string | null>> => {
+      const ids = batch.map((candidate) => candidate.id);
+      return dryRun ? cache.read(ids) : cache.readAndRefresh(ids);
+    };
+    /** Compares a batch with what the cache holds; publishes (in order) what changed. */
+    const decide = async (batch: readonly Candidate[], cached: ReadonlyArray<string | null>): Promise<void> => {
+      /** Bytes changed, published fields did not: only the cache's shortcut moves. */
+      const shortcutMoved: CachedSlot[] = [];
+      for (let i = 0; i < batch.length; i++) {
+        const candidate = batch[i]!;
+        const entry = readCacheEntry(cached[i]);
+        if (!republish && entry.bytes === candidate.bytesHash) {
+          counts.fetched += 1;
+          counts.unchanged += 1;
           continue;
         }
-        const { slot, startMs } = result;
-        if (seen.has(slot.id)) continue; // listed twice: once is enough
-        seen.add(slot.id);
-        batch.push({ id: slot.id, hash: slotHash(slot), startMs, slot });
+        const parsed = candidate.parsed ?? parseShift(candidate.bytes);
+        if (!parsed.ok || parsed.id !== candidate.id) {
+          counts.invalid += 1;
+          problem({ shiftId: candidate.id, reason: parsed.ok ? 'its id was given twice' : parsed.reason }, 'shift skipped: it cannot be read');
+          continue;
+        }
+        counts.fetched += 1;
+        const canonical = slotHash(parsed.json);
+        const value = cacheEntry(candidate.bytesHash, canonical);
+        if (entry.canonical === canonical) {
+          counts.unchanged += 1;
+          if (!republish) {
+            if (!dryRun) shortcutMoved.push({ id: candidate.id, value, startMs: parsed.startMs });
+            continue;
+          }
+        } else {
+          counts.changed += 1;
+        }
+        if (!dryRun) pending.push({ id: candidate.id, value, startMs: parsed.startMs, json: parsed.json });
       }
-      counts.fetched += batch.length;
-      if (batch.length === 0) return;
-      const ids = batch.map((entry) => entry.id);
-      const cached = dryRun ? await cache.read(ids) : await cache.readAndRefresh(ids);
-      for (let i = 0; i < batch.length; i++) {
-        const entry = batch[i]!;
-        const same = cached[i] === entry.hash;
-        if (same) counts.unchanged += 1;
-        else counts.changed += 1;
-        if ((same && !republish) || dryRun) continue;
-        pending.push(entry);
-      }
+      if (shortcutMoved.length > 0) await cache.write(shortcutMoved);
       while (pending.length >= parts.publishBatchSize) await publish(pending.splice(0, parts.publishBatchSize));
     };
+    const handle = async (elements: readonly SplitElement[]): Promise<void> => {
+      const batch = prepare(elements);
+      if (batch.length > 0) await decide(batch, await lookup(batch));
+    };
 
-    for await (const raws of wiw.streamShifts(window, signal)) {
-      await handle(raws);
+    // Two batches in flight: the cache lookup of one overlaps the decisions (and publishes) of the
+    // one before it, which stay in order.
+    let previous: Promise<void> = Promise.resolve();
+    for await (const elements of wiw.streamShifts(window, signal)) {
+      const batch = prepare(elements);
+      if (batch.length === 0) continue;
+      const cached = lookup(batch);
+      cached.catch(() => undefined); // reported below, once its turn comes
+      await previous;
+      previous = cached.then((values) => decide(batch, values));
     }
+    await previous;
     await flush();
 
     // Shifts we published inside the window that WIW did not return: deleted, or moved out of it.
     const missing = (await cache.idsStartingIn(window)).filter((id) => !seen.has(id));
     counts.missingChecked = missing.length;
     if (missing.length > 0) {
-      const moved: unknown[] = [];
+      const moved: SplitElement[] = [];
       const gone: number[] = [];
       await forEachConcurrently(missing, parts.deletedCheckConcurrency ?? 8, async (id) => {
         const shift = await wiw.getShift(id, signal);
         if (shift === null) gone.push(id);
-        else moved.push(shift);
+        else moved.push({ bytes: Buffer.from(JSON.stringify(shift)), id: undefined });
       });
       if (moved.length > 0) {
         await handle(moved);

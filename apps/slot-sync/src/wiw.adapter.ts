@@ -2,7 +2,7 @@
 // hundreds of thousands of shifts; the whole document is never in memory) and `GET /2/shifts/{id}`.
 // Authenticated by the `W-Token` header; the token never appears in a log or an error.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JsonArraySplitter, parseElements } from './domain/json-array-splitter.ts';
+import { JsonArraySplitter, type SplitElement } from './domain/json-array-splitter.ts';
 import type { SyncWindow } from './domain/window.ts';
 import { isoUtc } from './domain/window.ts';
 
@@ -40,8 +40,8 @@ export class WiwRequestError extends Error {
 }
 
 export interface WiwClient {
-  /** The shifts overlapping the window, in batches of raw WIW shift objects. */
-  streamShifts(window: SyncWindow, signal?: AbortSignal): AsyncGenerator<unknown[]>;
+  /** The shifts overlapping the window, in batches: each shift's JSON bytes, and its id when it could be read on the way. */
+  streamShifts(window: SyncWindow, signal?: AbortSignal): AsyncGenerator<SplitElement[]>;
   /** One shift, or null when WIW answers 404 (deleted). */
   getShift(id: number, signal?: AbortSignal): Promise<unknown>;
 }
@@ -130,20 +130,14 @@ export function createWiwClient(options: WiwClientOptions): WiwClient {
       try {
         if (!response.body) throw new WiwRequestError(`${what}: empty body`, response.status, true);
         const splitter = new JsonArraySplitter('shifts');
-        let pending: string[] = [];
-        let pendingCount = 0;
+        let pending: SplitElement[] = [];
         try {
           for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
             timeout.touch();
-            const before = splitter.elementsRead;
-            const texts = splitter.push(chunk);
-            if (texts.length === 0) continue;
-            pending.push(...texts);
-            pendingCount += splitter.elementsRead - before;
-            if (pendingCount >= batchSize) {
-              const batch = parseElements(pending);
+            for (const element of splitter.push(chunk)) pending.push(element);
+            if (pending.length >= batchSize) {
+              const batch = pending;
               pending = [];
-              pendingCount = 0;
               yield batch;
             }
           }
@@ -153,7 +147,7 @@ export function createWiwClient(options: WiwClientOptions): WiwClient {
           const reason = timeout.signal.reason instanceof WiwRequestError ? timeout.signal.reason : undefined;
           throw reason ?? new WiwRequestError(`${what}: the response broke off: ${error instanceof Error ? error.message : String(error)}`, undefined, true, { cause: error });
         }
-        if (pending.length > 0) yield parseElements(pending);
+        if (pending.length > 0) yield pending;
       } finally {
         timeout.clear();
         // a consumer that stopped early (an error in its loop) releases the connection

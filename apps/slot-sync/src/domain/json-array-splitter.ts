@@ -1,10 +1,12 @@
-// Streams the elements (objects or arrays) of one array member of a large JSON object (`{"shifts":[{...},{...}],...}`)
-// without holding the whole document: bytes go in as they arrive, the JSON text of each complete
-// element comes out. Pure: no I/O.
+// Streams the elements (objects or arrays) of one array member of a large JSON object
+// (`{"shifts":[{...},{...}],...}`) without holding the whole document: bytes go in as they arrive,
+// the bytes of each complete element come out, with the number of the element's top-level `"id"`
+// member when it has one (read on the way, so that an element can be looked up before, or
+// instead of, being parsed). Pure: no I/O.
 //
-// It tracks only nesting and strings (escapes included); it does not validate the JSON (each
-// element is parsed by JSON.parse afterwards, which does). Bytes >= 0x80 (UTF-8 continuation and
-// lead bytes) never equal an ASCII delimiter, so scanning bytes is safe for any UTF-8 text.
+// It tracks only nesting and strings (escapes included); it does not validate the JSON (an element
+// is parsed by JSON.parse when needed, which does). Bytes >= 0x80 (UTF-8 continuation and lead
+// bytes) never equal an ASCII delimiter, so scanning bytes is safe for any UTF-8 text.
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -13,27 +15,47 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COLON = 0x3a;
+const COMMA = 0x2c;
+const MINUS = 0x2d;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+const LETTER_I = 0x69;
+const LETTER_D = 0x64;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export interface SplitElement {
+  /** The element's JSON text, as bytes (views of the chunks pushed: do not modify them). */
+  bytes: Uint8Array;
+  /** Its top-level `"id"` member when that is a non-negative integer, else undefined. */
+  id: number | undefined;
+}
 
 export class JsonArraySplitter {
   readonly #member: string;
   #depth = 0;
   #inString = false;
   #escape = false;
-  /** Bytes of the string being read at depth 1 (a candidate member name). */
-  #keyBytes: number[] | undefined;
+  /** Bytes of the string being read at depth 1 (a candidate member name), across chunks. */
+  #keyParts: Uint8Array[] | undefined;
   #lastKey: string | undefined;
   #expectValueOf: string | undefined;
-  /** Depth of the wanted array's elements (array depth + 1 when inside it). */
+  /** Depth of the wanted array's elements (2 while inside it), else -1. */
   #arrayDepth = -1;
   #found = false;
   #arrayClosed = false;
-  /** Start of the element being read in the current chunk, or -1; bytes of it from earlier chunks. */
-  #elementStart = -1;
+  /** Bytes of an element that began in an earlier chunk. */
   #carry: Uint8Array[] = [];
   #bytes = 0;
   #elements = 0;
+  // The element's `"id"`: a key is expected (after `{` or `,` at the element's top level); the key
+  // read was `id` (its length and letters, counted on the way); its digits so far.
+  #expectKey = false;
+  #keyLength = -1;
+  #keyIsId = false;
+  #afterIdColon = false;
+  #idValue = -1;
+  #id: number | undefined;
 
   constructor(member: string) {
     this.#member = member;
@@ -53,90 +75,137 @@ export class JsonArraySplitter {
     return this.#elements;
   }
 
-  /**
-   * Feeds the next bytes; returns the JSON text of the elements completed by them (elements that
-   * follow each other inside one chunk come as one text, still separated by their commas).
-   */
-  push(chunk: Uint8Array): string[] {
+  /** Feeds the next bytes; returns every element they complete. */
+  push(chunk: Uint8Array): SplitElement[] {
     this.#bytes += chunk.length;
-    const out: string[] = [];
-    // Contiguous run of complete elements inside this chunk: decoded in one go.
-    let runStart = -1;
-    let runEnd = -1;
-    const flushRun = (): void => {
-      if (runStart >= 0) {
-        out.push(decoder.decode(chunk.subarray(runStart, runEnd)));
-        runStart = -1;
-      }
-    };
-    for (let i = 0; i < chunk.length; i++) {
+    const out: SplitElement[] = [];
+    const length = chunk.length;
+    // the state, in locals for the loop
+    let depth = this.#depth;
+    let inString = this.#inString;
+    let escape = this.#escape;
+    let arrayDepth = this.#arrayDepth;
+    let elements = this.#elements;
+    let expectKey = this.#expectKey;
+    let keyLength = this.#keyLength;
+    let keyIsId = this.#keyIsId;
+    let afterIdColon = this.#afterIdColon;
+    let idValue = this.#idValue;
+    /** Where the element being read started in this chunk (0 if it began in an earlier one), or -1. */
+    let elementStart = this.#carry.length > 0 ? 0 : -1;
+    let keyStart = -1;
+    for (let i = 0; i < length; i++) {
       const byte = chunk[i]!;
-      if (this.#inString) {
-        if (this.#keyBytes !== undefined && !(byte === QUOTE && !this.#escape)) this.#keyBytes.push(byte);
-        if (this.#escape) this.#escape = false;
-        else if (byte === BACKSLASH) this.#escape = true;
+      if (inString) {
+        // inside a string only a quote or a backslash matter
+        if (escape) {
+          escape = false;
+          keyLength = -1; // an escaped key is not a plain `id`
+        } else if (byte === BACKSLASH) escape = true;
         else if (byte === QUOTE) {
-          this.#inString = false;
-          if (this.#keyBytes !== undefined) {
-            this.#lastKey = decoder.decode(new Uint8Array(this.#keyBytes));
-            this.#keyBytes = undefined;
+          inString = false;
+          if (keyLength >= 0) keyIsId = keyLength === 2;
+          if (this.#keyParts !== undefined) {
+            this.#keyParts.push(chunk.subarray(keyStart === -1 ? 0 : keyStart, i));
+            keyStart = -1;
+            const parts = this.#keyParts;
+            this.#keyParts = undefined;
+            this.#lastKey = decoder.decode(parts.length === 1 ? parts[0] : concat(parts));
           }
+        } else if (keyLength >= 0) {
+          // a key of the element's top level: is it `id`?
+          keyLength = (keyLength === 0 && byte === LETTER_I) || (keyLength === 1 && byte === LETTER_D) ? keyLength + 1 : -1;
         }
         continue;
       }
+      if (afterIdColon) {
+        // the value of `"id":`
+        if (byte >= DIGIT_0 && byte <= DIGIT_9) {
+          idValue = (idValue < 0 ? 0 : idValue * 10) + (byte - DIGIT_0);
+          continue;
+        }
+        if (idValue < 0 && (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09)) continue;
+        afterIdColon = false;
+        this.#id = idValue >= 0 && Number.isSafeInteger(idValue) && byte !== 0x2e && byte !== 0x65 && byte !== 0x45 && byte !== MINUS ? idValue : undefined; // not . e E
+        idValue = -1;
+      }
       switch (byte) {
         case QUOTE:
-          this.#inString = true;
-          if (this.#depth === 1) this.#keyBytes = [];
+          inString = true;
+          if (depth === 1) {
+            this.#keyParts = [];
+            keyStart = i + 1;
+          } else if (expectKey && depth === arrayDepth + 1) {
+            keyLength = 0;
+          }
+          expectKey = false;
           break;
         case COLON:
-          if (this.#depth === 1) this.#expectValueOf = this.#lastKey;
+          if (depth === 1) this.#expectValueOf = this.#lastKey;
+          else if (keyIsId && depth === arrayDepth + 1) afterIdColon = true;
+          keyIsId = false;
+          keyLength = -1;
+          break;
+        case COMMA:
+          if (depth === 1) this.#expectValueOf = undefined;
+          else if (depth === arrayDepth + 1) expectKey = true;
           break;
         case OPEN_BRACE:
         case OPEN_BRACKET:
-          if (this.#depth === 1 && byte === OPEN_BRACKET && this.#expectValueOf === this.#member && !this.#found) {
+          if (depth === 1 && byte === OPEN_BRACKET && this.#expectValueOf === this.#member && !this.#found) {
             this.#found = true;
-            this.#arrayDepth = 2;
-          } else if (this.#depth === this.#arrayDepth) {
-            // an element starts
-            this.#elementStart = i;
+            arrayDepth = 2;
+          } else if (depth === arrayDepth) {
+            elementStart = i; // an element starts
+            this.#id = undefined;
+            expectKey = byte === OPEN_BRACE;
           }
-          this.#depth += 1;
+          depth += 1;
           break;
         case CLOSE_BRACE:
         case CLOSE_BRACKET:
-          this.#depth -= 1;
-          if (this.#depth === this.#arrayDepth) {
+          depth -= 1;
+          if (depth < 0) throw new SyntaxError('unbalanced JSON: more closing than opening brackets');
+          if (depth === arrayDepth) {
             // an element ends at i
-            this.#elements += 1;
+            elements += 1;
+            let bytes: Uint8Array;
             if (this.#carry.length > 0) {
-              flushRun();
               this.#carry.push(chunk.subarray(0, i + 1));
-              out.push(decoder.decode(concat(this.#carry)));
+              bytes = concat(this.#carry);
               this.#carry = [];
-            } else if (runStart < 0) {
-              runStart = this.#elementStart;
-              runEnd = i + 1;
             } else {
-              runEnd = i + 1;
+              bytes = chunk.subarray(elementStart, i + 1);
             }
-            this.#elementStart = -1;
-          } else if (this.#depth === 1 && this.#arrayDepth === 2) {
-            this.#arrayDepth = -1;
+            out.push({ bytes, id: this.#id });
+            this.#id = undefined;
+            elementStart = -1;
+          } else if (depth === 1 && arrayDepth === 2) {
+            arrayDepth = -1;
             this.#arrayClosed = true;
           }
-          if (this.#depth < 0) throw new SyntaxError('unbalanced JSON: more closing than opening brackets');
           break;
         default:
-          if (this.#depth === 1 && byte === 0x2c) this.#expectValueOf = undefined; // ','
       }
     }
-    flushRun();
-    if (this.#elementStart >= 0) {
+    if (elementStart >= 0) {
       // keep the unfinished element's bytes (copied: the caller may reuse its buffer)
-      this.#carry.push(chunk.slice(this.#elementStart));
-      this.#elementStart = 0;
+      this.#carry.push(chunk.slice(elementStart));
     }
+    if (inString && this.#keyParts !== undefined) {
+      // a member name cut by the chunk's end: keep (a copy of) its bytes so far
+      this.#keyParts.push(chunk.slice(keyStart === -1 ? 0 : keyStart));
+    }
+    this.#depth = depth;
+    this.#inString = inString;
+    this.#escape = escape;
+    this.#arrayDepth = arrayDepth;
+    this.#elements = elements;
+    this.#expectKey = expectKey;
+    this.#keyLength = keyLength;
+    this.#keyIsId = keyIsId;
+    this.#afterIdColon = afterIdColon;
+    this.#idValue = idValue;
     return out;
   }
 
@@ -159,11 +228,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/**
- * The elements of `texts` (each the JSON text of one element, or of several separated by commas)
- * parsed in one JSON.parse call.
- */
-export function parseElements(texts: string[]): unknown[] {
-  if (texts.length === 0) return [];
-  return JSON.parse(`[${texts.join(',')}]`) as unknown[];
+/** An element's value (JSON.parse of its bytes, decoded as strict UTF-8). */
+export function parseElement(bytes: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(bytes));
 }

@@ -8,7 +8,7 @@ import { isoUtc } from './window.ts';
  * The published fields: the seed's (upstream's Avro value schema), with ids as 64-bit longs, dates
  * as ISO-8601 UTC, `break_time` in hours as WIW sends it (a double: 0.5 is half an hour) and
  * `linked_users` as WIW's list of user ids (null: every user may take the open shift).
- * Keys are declared, and always built, in sorted order: `JSON.stringify` of a Slot is its canonical JSON.
+ * Keys are declared in sorted order, as `slotFromWiwShift` writes them.
  */
 export interface Slot {
   account_id: number;
@@ -40,7 +40,8 @@ export interface Slot {
 }
 
 export type SlotResult =
-  | { ok: true; slot: Slot; startMs: number }
+  /** `json`: the slot's canonical JSON (what is hashed, and what is published). */
+  | { ok: true; id: number; json: string; startMs: number }
   /** `id` when the shift had a usable one (so the log can name it). */
   | { ok: false; id: number | undefined; reason: string };
 
@@ -48,58 +49,45 @@ class InvalidShift extends Error {}
 
 type Raw = Record<string, unknown>;
 
-function integer(raw: Raw, field: string): number {
-  const value = raw[field];
+// The helpers take the value, read by name at the call site (a fast, monomorphic property load:
+// every shift of a response has the same shape) rather than by a computed key.
+function integer(value: unknown, field: string): number {
   if (value === undefined || value === null) return 0;
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new InvalidShift(`${field} is not an integer`);
   return value;
 }
 
-function flag(raw: Raw, field: string): boolean {
-  const value = raw[field];
+function flag(value: unknown, field: string): boolean {
   if (value === undefined || value === null) return false;
   if (typeof value === 'boolean') return value;
   if (value === 0 || value === 1) return value === 1;
   throw new InvalidShift(`${field} is not a boolean`);
 }
 
-function text(raw: Raw, field: string): string {
-  const value = raw[field];
+function text(value: unknown, field: string): string {
   if (value === undefined || value === null) return '';
   if (typeof value !== 'string') throw new InvalidShift(`${field} is not a string`);
   return value;
 }
 
-// Shifts of one sync share most of their start and end times (quarter hours): convert each once.
-const dateCache = new Map<string, number>();
-const DATE_CACHE_LIMIT = 50_000;
-
 function dateMs(value: string, field: string): number {
-  let ms = dateCache.get(value);
-  if (ms === undefined) {
-    ms = parseWiwDate(value);
-    if (dateCache.size >= DATE_CACHE_LIMIT) dateCache.clear();
-    dateCache.set(value, ms);
-  }
+  const ms = parseWiwDate(value);
   if (Number.isNaN(ms)) throw new InvalidShift(`${field} is not a date`);
   return ms;
 }
 
-function requiredDate(raw: Raw, field: string): number {
-  const value = raw[field];
+function requiredDate(value: unknown, field: string): number {
   if (typeof value !== 'string' || value === '') throw new InvalidShift(`${field} is missing`);
   return dateMs(value, field);
 }
 
-function optionalDate(raw: Raw, field: string): string | null {
-  const value = raw[field];
+function optionalDate(value: unknown, field: string): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') throw new InvalidShift(`${field} is not a date`);
   return isoUtc(dateMs(value, field));
 }
 
-function userIds(raw: Raw, field: string): number[] | null {
-  const value = raw[field];
+function userIds(value: unknown, field: string): number[] | null {
   if (value === undefined || value === null) return null;
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'number' && Number.isSafeInteger(v))) {
     throw new InvalidShift(`${field} is not a list of user ids`);
@@ -114,8 +102,8 @@ export function slotFromWiwShift(input: unknown): SlotResult {
   const id = raw.id;
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) return { ok: false, id: undefined, reason: 'id is not a positive integer' };
   try {
-    const startMs = requiredDate(raw, 'start_time');
-    const endMs = requiredDate(raw, 'end_time');
+    const startMs = requiredDate(raw.start_time, 'start_time');
+    const endMs = requiredDate(raw.end_time, 'end_time');
     if (endMs < startMs) throw new InvalidShift('end_time is before start_time');
     const breakTime = raw.break_time ?? 0;
     if (typeof breakTime !== 'number' || !Number.isFinite(breakTime)) throw new InvalidShift('break_time is not a number');
@@ -123,36 +111,27 @@ export function slotFromWiwShift(input: unknown): SlotResult {
     // WIW sends 0/1 (documented as a boolean): published as the seed's long
     const acknowledgedLong = acknowledged === true || acknowledged === 1 ? 1 : acknowledged === undefined || acknowledged === null || acknowledged === false || acknowledged === 0 ? 0 : Number.NaN;
     if (Number.isNaN(acknowledgedLong)) throw new InvalidShift('acknowledged is not 0/1');
-    // sorted key order (see Slot)
-    const slot: Slot = {
-      account_id: integer(raw, 'account_id'),
-      acknowledged: acknowledgedLong,
-      acknowledged_at: optionalDate(raw, 'acknowledged_at'),
-      actionable: flag(raw, 'actionable'),
-      alerted: flag(raw, 'alerted'),
-      block_id: integer(raw, 'block_id'),
-      break_time: breakTime,
-      color: text(raw, 'color'),
-      created_at: isoUtc(requiredDate(raw, 'created_at')),
-      creator_id: integer(raw, 'creator_id'),
-      end_time: isoUtc(endMs),
-      id,
-      instances: integer(raw, 'instances'),
-      is_open: flag(raw, 'is_open'),
-      linked_users: userIds(raw, 'linked_users'),
-      location_id: integer(raw, 'location_id'),
-      notes: text(raw, 'notes'),
-      notified_at: optionalDate(raw, 'notified_at'),
-      position_id: integer(raw, 'position_id'),
-      published: flag(raw, 'published'),
-      published_date: optionalDate(raw, 'published_date'),
-      shiftchain_key: text(raw, 'shiftchain_key'),
-      site_id: integer(raw, 'site_id'),
-      start_time: isoUtc(startMs),
-      updated_at: isoUtc(requiredDate(raw, 'updated_at')),
-      user_id: integer(raw, 'user_id'),
-    };
-    return { ok: true, slot, startMs };
+    // The canonical JSON, written field by field in sorted key order (no Slot object is built: most
+    // shifts are unchanged, and only their hash is needed). Dates are ours (ISO, nothing to escape);
+    // WIW's own strings go through JSON.stringify.
+    const acknowledgedAt = optionalDate(raw.acknowledged_at, 'acknowledged_at');
+    const notifiedAt = optionalDate(raw.notified_at, 'notified_at');
+    const publishedDate = optionalDate(raw.published_date, 'published_date');
+    const linkedUsers = userIds(raw.linked_users, 'linked_users');
+    const json =
+      `{"account_id":${integer(raw.account_id, 'account_id')},"acknowledged":${acknowledgedLong}` +
+      `,"acknowledged_at":${acknowledgedAt === null ? 'null' : `"${acknowledgedAt}"`}` +
+      `,"actionable":${flag(raw.actionable, 'actionable')},"alerted":${flag(raw.alerted, 'alerted')},"block_id":${integer(raw.block_id, 'block_id')}` +
+      `,"break_time":${JSON.stringify(breakTime)},"color":${JSON.stringify(text(raw.color, 'color'))}` +
+      `,"created_at":"${isoUtc(requiredDate(raw.created_at, 'created_at'))}","creator_id":${integer(raw.creator_id, 'creator_id')}` +
+      `,"end_time":"${isoUtc(endMs)}","id":${id},"instances":${integer(raw.instances, 'instances')},"is_open":${flag(raw.is_open, 'is_open')}` +
+      `,"linked_users":${linkedUsers === null ? 'null' : JSON.stringify(linkedUsers)},"location_id":${integer(raw.location_id, 'location_id')}` +
+      `,"notes":${JSON.stringify(text(raw.notes, 'notes'))},"notified_at":${notifiedAt === null ? 'null' : `"${notifiedAt}"`}` +
+      `,"position_id":${integer(raw.position_id, 'position_id')},"published":${flag(raw.published, 'published')}` +
+      `,"published_date":${publishedDate === null ? 'null' : `"${publishedDate}"`}` +
+      `,"shiftchain_key":${JSON.stringify(text(raw.shiftchain_key, 'shiftchain_key'))},"site_id":${integer(raw.site_id, 'site_id')}` +
+      `,"start_time":"${isoUtc(startMs)}","updated_at":"${isoUtc(requiredDate(raw.updated_at, 'updated_at'))}","user_id":${integer(raw.user_id, 'user_id')}}`;
+    return { ok: true, id, json, startMs };
   } catch (error) {
     if (error instanceof InvalidShift) return { ok: false, id, reason: error.message };
     throw error;
@@ -182,11 +161,33 @@ export function canonicalJson(value: unknown): string {
   throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
 }
 
+/** The slot a canonical JSON text (from `slotFromWiwShift`) stands for. */
+export function parseSlot(json: string): Slot {
+  return JSON.parse(json) as Slot;
+}
+
+/** The hash the cache keeps of a slot's canonical JSON (SHA-1, base64url: change detection, not security). */
+export function slotHash(canonical: string): string {
+  return hash('sha1', canonical, 'base64url');
+}
+
+/** The same hash of the bytes WIW sent for a shift (the cache's shortcut: same bytes, same slot). */
+export function bytesHash(bytes: Uint8Array): string {
+  return hash('sha1', bytes, 'base64url');
+}
+
 /**
- * The hash of a slot's canonical JSON that the cache keeps (SHA-256, base64url). A Slot built by
- * `slotFromWiwShift` has its keys in sorted order and flat values, so `JSON.stringify` already
- * gives its canonical JSON (a unit test holds this); anything else goes through `canonicalJson`.
+ * What the cache keeps for a shift: the hash of WIW's bytes for it, then the hash of its canonical
+ * JSON. The second decides whether the shift changed; the first only spares parsing a shift whose
+ * bytes did not change at all (most of them, every run).
  */
-export function slotHash(slot: Slot, alreadyCanonical = true): string {
-  return hash('sha256', alreadyCanonical ? JSON.stringify(slot) : canonicalJson(slot), 'base64url');
+export function cacheEntry(bytesHashValue: string, canonicalHash: string): string {
+  return `${bytesHashValue} ${canonicalHash}`;
+}
+
+export function readCacheEntry(value: string | null | undefined): { bytes: string | undefined; canonical: string | undefined } {
+  if (value === null || value === undefined) return { bytes: undefined, canonical: undefined };
+  const space = value.indexOf(' ');
+  // an entry of only a canonical hash is compared on it alone
+  return space < 0 ? { bytes: undefined, canonical: value } : { bytes: value.slice(0, space), canonical: value.slice(space + 1) };
 }

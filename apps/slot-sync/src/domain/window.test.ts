@@ -62,6 +62,13 @@ describe('isoUtc', () => {
     expect(isoUtc(Date.UTC(2026, 0, 2, 3, 4, 5, 999))).toBe('2026-01-02T03:04:05Z');
     expect(isoUtc(0)).toBe('1970-01-01T00:00:00Z');
   });
+  test('agrees with Date.toISOString over four centuries, before and after 1970', () => {
+    for (let ms = Date.UTC(1890, 0, 1); ms < Date.UTC(2300, 0, 1); ms += 86_399_999 * 37 + 12_345) {
+      expect(isoUtc(ms)).toBe(new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    }
+    expect(isoUtc(Date.UTC(2000, 1, 29, 23, 59, 59))).toBe('2000-02-29T23:59:59Z');
+    expect(isoUtc(Date.UTC(999, 11, 31))).toBe('0999-12-31T00:00:00Z');
+  });
   test('refuses dates it cannot write in four digits', () => {
     expect(() => isoUtc(Date.UTC(10_000, 0, 1))).toThrow(/out of range/);
     expect(() => isoUtc(Number.NaN)).toThrow(/out of range/);

@@ -29,12 +29,27 @@ export function overlapsWindow(window: SyncWindow, startMs: number, endMs: numbe
   return startMs < window.end.getTime() && endMs > window.start.getTime();
 }
 
-const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => (n < 10 ? `0${n}` : String(n)));
 
-/** ISO-8601 in UTC to the second, as the seed published it: `2018-10-07T20:00:00Z`. */
+/**
+ * ISO-8601 in UTC to the second, as the seed published it: `2018-10-07T20:00:00Z`. Integer
+ * arithmetic (Howard Hinnant's civil-from-days), no Date object: a run writes several per shift.
+ */
 export function isoUtc(ms: number): string {
-  const d = new Date(ms);
-  const year = d.getUTCFullYear();
-  if (year < 0 || year > 9999 || Number.isNaN(year)) throw new RangeError(`date out of range: ${ms}`);
-  return `${String(year).padStart(4, '0')}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}T${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}:${pad2(d.getUTCSeconds())}Z`;
+  if (!(ms >= -62_167_219_200_000 && ms < 253_402_300_800_000)) throw new RangeError(`date out of range: ${ms}`); // years 0000-9999
+  const days = Math.floor(ms / 86_400_000);
+  const seconds = Math.floor((ms - days * 86_400_000) / 1000);
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const yearText = year >= 1000 ? String(year) : String(year).padStart(4, '0');
+  return `${yearText}-${TWO_DIGITS[month]!}-${TWO_DIGITS[day]!}T${TWO_DIGITS[hours]!}:${TWO_DIGITS[minutes]!}:${TWO_DIGITS[seconds % 60]!}Z`;
 }
