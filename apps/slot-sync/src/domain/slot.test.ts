@@ -2,7 +2,7 @@
 import avro from 'avsc';
 import { describe, expect, test } from 'vitest';
 import { slotValueSchema } from './avro-schemas.ts';
-import { canonicalJson, parseSlot, slotFromWiwShift, slotHash, type Slot } from './slot.ts';
+import { bytesHash, cacheEntry, canonicalJson, parseSlot, readCacheEntry, slotFromWiwShift, slotHash, type Slot } from './slot.ts';
 
 // The seed's example shift (lib/slot_sync/shift_processor.ex), as WIW sends it, plus fields WIW
 // sends that we do not publish.
@@ -172,6 +172,18 @@ describe('canonicalJson', () => {
       expect(json).toBe(canonicalJson(JSON.parse(json)));
       expect(Object.keys(parseSlot(json))).toEqual(Object.keys(parseSlot(json)).sort());
     }
+  });
+});
+
+describe('cache entries', () => {
+  test('hold the format-versioned hash of the bytes, then the canonical hash; an old entry of a canonical hash alone still reads', () => {
+    const bytes = new TextEncoder().encode(JSON.stringify(seedShift));
+    const entry = cacheEntry(bytesHash(bytes), slotHash(jsonOf(seedShift)));
+    expect(bytesHash(bytes)).toMatch(/^v1\.[A-Za-z0-9_-]{27}$/);
+    expect(readCacheEntry(entry)).toEqual({ bytes: bytesHash(bytes), canonical: slotHash(jsonOf(seedShift)) });
+    expect(readCacheEntry('abc')).toEqual({ bytes: undefined, canonical: 'abc' });
+    expect(readCacheEntry(null)).toEqual({ bytes: undefined, canonical: undefined });
+    expect(bytesHash(new TextEncoder().encode(JSON.stringify({ ...seedShift, is_shared: true })))).not.toBe(bytesHash(bytes));
   });
 });
 

@@ -171,9 +171,16 @@ export function slotHash(canonical: string): string {
   return hash('sha1', canonical, 'base64url');
 }
 
-/** The same hash of the bytes WIW sent for a shift (the cache's shortcut: same bytes, same slot). */
+/**
+ * Which version of `slotFromWiwShift` the cache's shortcut was computed with: bump it whenever what
+ * a shift publishes as changes, so that every shift goes through the canonical comparison again
+ * (the changed ones are then republished) instead of being skipped on unchanged bytes.
+ */
+export const SLOT_FORMAT_VERSION = 1;
+
+/** The hash of the bytes WIW sent for a shift (the cache's shortcut: same bytes, same format, same slot). */
 export function bytesHash(bytes: Uint8Array): string {
-  return hash('sha1', bytes, 'base64url');
+  return `v${SLOT_FORMAT_VERSION}.${hash('sha1', bytes, 'base64url')}`;
 }
 
 /**
