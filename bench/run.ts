@@ -18,6 +18,7 @@ const benches: Record<string, { defaultN: number; run: (n: number) => Promise<Be
   'dispo-patcher': { defaultN: 200_000, run: async (n) => (await import('./dispo-patcher.bench.ts')).runDispoPatcherBench(n) },
   'returns-sync': { defaultN: 200_000, run: async (n) => (await import('./returns-sync.bench.ts')).runReturnsSyncBench(n) },
   'slot-sync': { defaultN: 100_000, run: async (n) => (await import('./slot-sync.bench.ts')).runSlotSyncBench(n) },
+  'arena-ingest': { defaultN: 100_000, run: async (n) => (await import('./arena-ingest.bench.ts')).runArenaIngestBench(n) },
 };
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { n: { type: 'string' } } });

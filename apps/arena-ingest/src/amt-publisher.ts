@@ -8,8 +8,8 @@ export interface AmtPublisher {
   publish(messages: ReadonlyArray<{ key: string; envelope: AmtEnvelope }>): Promise<void>;
 }
 
-/** Messages per produce request: a request stays well under the broker's 1 MB default. */
-const MESSAGES_PER_REQUEST = 500;
+/** Messages per produce request: a partition's batch stays under the broker's 1 MB default. */
+const MESSAGES_PER_REQUEST = 1000;
 
 export function createAmtPublisher(producer: Producer, topic: string): AmtPublisher {
   return {

@@ -118,6 +118,7 @@ export function createArenaIngestApp(config: ArenaIngestConfig, options: ArenaIn
       started = true;
       try {
         stack.push('postgres', () => pool.end());
+        stack.push('person lookup', () => persons.close());
         await pool.query('SELECT 1 FROM arena_data LIMIT 0').catch((error: unknown) => {
           throw new Error(`arena_data is not reachable (did migrations run?): ${error instanceof Error ? error.message : String(error)}`);
         });

@@ -40,16 +40,29 @@ export interface MessageKey {
 }
 export const messageKeyText = (key: MessageKey): string => `${key.table}|${key.operation}|${key.pos}`;
 
-/** The keys (table|operation|pos) among these that are stored already. */
-export async function storedMessageKeys(client: Queryable, keys: readonly MessageKey[]): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const { rows } = await client.query<{ t: string; o: Operation; p: string }>(
-    `SELECT d.arena_table_name AS t, d.operation_type AS o, d.operation_pos AS p
-       FROM unnest($1::text[], $2::text[], $3::text[]) AS k(t, o, p)
-       JOIN arena_data d ON d.arena_table_name = k.t AND d.operation_type = k.o AND d.operation_pos = k.p`,
-    [keys.map((k) => k.table), keys.map((k) => k.operation), keys.map((k) => k.pos)],
+export interface ParticipantMessage {
+  table: string;
+  arenaId: string;
+  operation: Operation;
+  pos: string;
+  id: string;
+  status: IngestStatus;
+}
+
+/**
+ * Every stored message of these participants (table, arena id), through the (arena_id, table)
+ * index: which messages of a chunk are stored already, which earlier ones block the ordering, the
+ * newest handled one. (A participant has a handful of messages.)
+ */
+export async function loadParticipantMessages(client: Queryable, participants: ReadonlyArray<{ table: string; arenaId: string }>): Promise<ParticipantMessage[]> {
+  if (participants.length === 0) return [];
+  const { rows } = await client.query<{ t: string; a: string; o: Operation; p: string; id: string; s: IngestStatus }>(
+    `SELECT d.arena_table_name AS t, d.arena_id AS a, d.operation_type AS o, d.operation_pos AS p, d.id, d.ingest_status AS s
+       FROM (SELECT DISTINCT t, a FROM unnest($1::text[], $2::text[]) AS k(t, a)) AS k
+       JOIN arena_data d ON d.arena_id = k.a AND d.arena_table_name = k.t`,
+    [participants.map((p) => p.table), participants.map((p) => p.arenaId)],
   );
-  return new Set(rows.map((r) => messageKeyText({ table: r.t, operation: r.o, pos: r.p })));
+  return rows.map((r) => ({ table: r.t, arenaId: r.a, operation: r.o, pos: r.p, id: r.id, status: r.s }));
 }
 
 export interface SnapshotQuery {
@@ -58,14 +71,13 @@ export interface SnapshotQuery {
   histIds: Set<string>;
   /** Persons of hist messages: their deltakere are the candidates for matching. */
   histPersonIds: Set<string>;
-  participants: Array<{ table: string; arenaId: string }>;
-  /** Retry path: also the newest HANDLED position of each participant. */
-  withNewestHandled: boolean;
+  /** The stored messages of the chunk's participants (`loadParticipantMessages`). */
+  participantMessages: readonly ParticipantMessage[];
 }
 
 const ARENA_DATE_TIME = 'YYYY-MM-DD HH24:MI:SS';
 
-/** What the processors of a chunk need, in six queries (fewer when some sets are empty). */
+/** What the processors of a chunk need, in at most four queries (fewer when some sets are empty). */
 export async function loadSnapshot(
   client: Queryable,
   query: SnapshotQuery,
@@ -133,24 +145,13 @@ export async function loadSnapshot(
       });
     }
   }
-  if (query.participants.length > 0) {
-    const tables = query.participants.map((p) => p.table);
-    const ids = query.participants.map((p) => p.arenaId);
-    const { rows } = await client.query<{ arena_table_name: string; arena_id: string; id: string; operation_pos: string; ingest_status: IngestStatus }>(
-      `SELECT d.arena_table_name, d.arena_id, d.id, d.operation_pos, d.ingest_status
-         FROM (SELECT DISTINCT t, a FROM unnest($1::text[], $2::text[]) AS k(t, a)) AS k
-         JOIN arena_data d ON d.arena_id = k.a AND d.arena_table_name = k.t
-        WHERE d.ingest_status IN ('RETRY', 'FAILED', 'WAITING'${query.withNewestHandled ? ", 'HANDLED'" : ''})`,
-      [tables, ids],
-    );
-    for (const r of rows) {
-      if (r.ingest_status === 'HANDLED') {
-        const key = `${r.arena_table_name}|${r.arena_id}`;
-        const known = newestHandled.get(key);
-        if (known === undefined || r.operation_pos > known) newestHandled.set(key, r.operation_pos);
-      } else {
-        blockingRows.push({ table: r.arena_table_name, arenaId: r.arena_id, ref: `id:${r.id}`, pos: r.operation_pos });
-      }
+  for (const m of query.participantMessages) {
+    if (m.status === 'HANDLED') {
+      const key = `${m.table}|${m.arenaId}`;
+      const known = newestHandled.get(key);
+      if (known === undefined || m.pos > known) newestHandled.set(key, m.pos);
+    } else if (m.status === 'RETRY' || m.status === 'FAILED' || m.status === 'WAITING') {
+      blockingRows.push({ table: m.table, arenaId: m.arenaId, ref: `id:${m.id}`, pos: m.pos });
     }
   }
   return { gjennomforinger, deltakerIds, histLinks, deltakere, blockingRows, newestHandled };
@@ -266,36 +267,40 @@ export interface NewMessageRow {
   raw: Buffer | null;
 }
 
-const json = (value: RowData | null): string | null => (value === null ? null : JSON.stringify(value));
-
-/** Inserts the messages of a chunk in one statement; a message stored already is left as it is. */
+/**
+ * Inserts the messages of a chunk in one statement; a message stored already is left as it is. The
+ * rows travel as one JSON document (the row data inside it as JSON objects, not strings in arrays):
+ * one serialisation in Node, one parse in Postgres.
+ */
 export async function insertMessages(client: Queryable, rows: readonly NewMessageRow[]): Promise<number> {
   if (rows.length === 0) return 0;
+  const document = JSON.stringify(
+    rows.map((r) => ({
+      t: r.table,
+      a: r.arenaId,
+      o: r.operation,
+      p: r.pos,
+      ts: r.opTs,
+      s: r.status,
+      n: r.attempts,
+      att: r.attempted,
+      b: r.before,
+      af: r.after,
+      note: r.note,
+      kt: r.topic,
+      kp: r.partition,
+      ko: r.offset,
+      raw: r.raw === null ? null : r.raw.toString('hex'),
+    })),
+  );
   const result = await client.query(
     `INSERT INTO arena_data (arena_table_name, arena_id, operation_type, operation_pos, operation_timestamp, ingest_status, ingest_attempts,
                              last_attempted, before, after, note, kafka_topic, kafka_partition, kafka_offset, raw_value)
-     SELECT t, a, o, p, ts::timestamp, s, n, CASE WHEN att THEN now() END, b::jsonb, af::jsonb, note, kt, kp, ko, raw
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::bool[], $9::text[], $10::text[],
-                   $11::text[], $12::text[], $13::int[], $14::bigint[], $15::bytea[])
-            AS m(t, a, o, p, ts, s, n, att, b, af, note, kt, kp, ko, raw)
+     SELECT t, a, o, p, ts::timestamp, s, n, CASE WHEN att THEN now() END, b, af, note, kt, kp, ko, decode(raw, 'hex')
+       FROM jsonb_to_recordset($1::jsonb)
+            AS m(t text, a text, o text, p text, ts text, s text, n int, att bool, b jsonb, af jsonb, note text, kt text, kp int, ko bigint, raw text)
      ON CONFLICT DO NOTHING`,
-    [
-      rows.map((r) => r.table),
-      rows.map((r) => r.arenaId),
-      rows.map((r) => r.operation),
-      rows.map((r) => r.pos),
-      rows.map((r) => r.opTs),
-      rows.map((r) => r.status),
-      rows.map((r) => r.attempts),
-      rows.map((r) => r.attempted),
-      rows.map((r) => json(r.before)),
-      rows.map((r) => json(r.after)),
-      rows.map((r) => r.note),
-      rows.map((r) => r.topic),
-      rows.map((r) => r.partition),
-      rows.map((r) => r.offset),
-      rows.map((r) => r.raw),
-    ],
+    [document],
   );
   return result.rowCount ?? 0;
 }

@@ -30,6 +30,7 @@ export interface ArenaConsumer {
 
 export function createArenaConsumer(options: ArenaConsumerOptions): ArenaConsumer {
   const { log } = options;
+  let receiving = false;
   const consumer: Consumer = options.kafka.consumer({
     groupId: options.groupId,
     // a short long-poll: stop() waits for the fetch in flight
@@ -54,6 +55,10 @@ export function createArenaConsumer(options: ArenaConsumerOptions): ArenaConsume
         partitionsConsumedConcurrently: options.partitionsConcurrently,
         eachBatch: async (payload) => {
           const { messages, topic, partition } = payload.batch;
+          if (!receiving && messages.length > 0) {
+            receiving = true;
+            log.info({ topic, partition, offset: messages[0]!.offset }, 'first messages received');
+          }
           for (let i = 0; i < messages.length; i += options.chunkSize) {
             if (!payload.isRunning() || payload.isStale()) return;
             const chunk = messages.slice(i, i + options.chunkSize);
@@ -64,7 +69,14 @@ export function createArenaConsumer(options: ArenaConsumerOptions): ArenaConsume
             payload.resolveOffset(chunk.at(-1)!.offset);
             await payload.commitOffsetsIfNecessary();
             options.onChunk?.(topic, summary, (performance.now() - started) / 1000);
-            log.debug({ topic, partition, firstOffset: chunk[0]!.offset, messages: chunk.length, ...summary }, 'chunk committed');
+            if (log.isLevelEnabled('debug')) {
+              const { rss, heapUsed, arrayBuffers } = process.memoryUsage();
+              const mb = (bytes: number) => Math.round(bytes / 1048576);
+              log.debug(
+                { topic, partition, firstOffset: chunk[0]!.offset, messages: chunk.length, ...summary, memoryMb: { rss: mb(rss), heapUsed: mb(heapUsed), arrayBuffers: mb(arrayBuffers) } },
+                'chunk committed',
+              );
+            }
             await payload.heartbeat();
           }
         },

@@ -13,16 +13,17 @@ import { arenaDay, type Clock } from './domain/records.ts';
 import type { AmtPublisher } from './amt-publisher.ts';
 import {
   insertMessages,
+  loadParticipantMessages,
   loadSnapshot,
   lockKeys,
   lockStoredMessages,
   messageKeyText,
   selectRetryPage,
-  storedMessageKeys,
   updateMessages,
   writeEffects,
   type MessageKey,
   type NewMessageRow,
+  type ParticipantMessage,
   type StoredMessage,
 } from './arena-store.ts';
 import type { PersonLookup } from './person-lookup.ts';
@@ -56,6 +57,8 @@ export interface ChunkSummary {
   published: number;
   /** WAITING messages of earlier chunks released by a valid gjennomføring. */
   released: number;
+  /** Milliseconds spent per phase (locks, load, persons, process, write+publish, commit): for debug logs. */
+  timings: Record<string, number>;
 }
 
 export interface RetrySummary {
@@ -69,6 +72,20 @@ export interface RetrySummary {
 const PERSON_PASSES = 3;
 const RETRYABLE_PG_CODES = new Set(['40P01', '40001']); // deadlock detected, serialization failure
 const TRANSACTION_ATTEMPTS = 5;
+
+/** Accumulates the time spent in named phases. */
+function createTimer(): { timings: Record<string, number>; lap(phase: string): void } {
+  const timings: Record<string, number> = {};
+  let last = performance.now();
+  return {
+    timings,
+    lap(phase) {
+      const now = performance.now();
+      timings[phase] = Math.round((timings[phase] ?? 0) + now - last);
+      last = now;
+    },
+  };
+}
 
 async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -94,16 +111,26 @@ async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promis
 
 const gjennomforingKey = (arenaId: string): string => `${arenaTables.gjennomforing}:${arenaId}`;
 
-/** The advisory locks a chunk takes: each participant, and for (hist) deltakere their person, and their gjennomføring shared. */
+/**
+ * The advisory locks a chunk takes: each participant (table, arena id) exclusively, as the retry
+ * jobs do. Besides, what the processors read is locked against what others write: a (hist)
+ * deltaker reads its gjennomføring (shared; a gjennomføring message takes it exclusively, so that
+ * a deltaker found WAITING is committed before the valid version releases it), and a hist
+ * deltaker matches the deltakere of its person (exclusive; a deltaker message takes it shared, so
+ * deltakere of one person in two partitions do not wait for each other).
+ */
 function lockSets(rows: ReadonlyArray<Pick<ChunkRow, 'table' | 'arenaId' | 'data'>>): { exclusive: string[]; shared: string[] } {
   const exclusive: string[] = [];
   const shared: string[] = [];
   for (const row of rows) {
+    if (row.table === arenaTables.gjennomforing) {
+      exclusive.push(gjennomforingKey(row.arenaId));
+      continue;
+    }
     exclusive.push(`${row.table}:${row.arenaId}`);
-    if (row.table === arenaTables.gjennomforing) continue;
     const personId = readId(row.data, 'PERSON_ID');
     const gjennomforingId = readId(row.data, 'TILTAKGJENNOMFORING_ID');
-    if (personId !== null) exclusive.push(`person:${personId}`);
+    if (personId !== null) (row.table === arenaTables.histDeltaker ? exclusive : shared).push(`person:${personId}`);
     if (gjennomforingId !== null) shared.push(gjennomforingKey(gjennomforingId));
   }
   return { exclusive, shared };
@@ -124,16 +151,26 @@ export interface ArenaIngest {
 export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
   const newId = deps.newId ?? randomUUID;
 
-  /** Loads the view, runs the processors (again when they asked for persons), publishes and writes the effects. */
-  async function processRows(client: PoolClient, rows: readonly ChunkRow[], retrying: boolean): Promise<ChunkOutcome & { published: number; released: number }> {
-    if (rows.length === 0) return { outcomes: [], effects: [], neededPersons: new Set(), published: 0, released: 0 };
+  /**
+   * Loads the view, runs the processors (again when they asked for persons), then writes the
+   * effects and the messages' outcomes (`writeRows`) while the AMT messages are published; resolves
+   * once both are done (the caller then commits).
+   */
+  async function processRows<T>(
+    client: PoolClient,
+    rows: readonly ChunkRow[],
+    participantMessages: readonly ParticipantMessage[],
+    retrying: boolean,
+    writeRows: (outcomes: RowOutcome[]) => Promise<T>,
+    timer: ReturnType<typeof createTimer> = createTimer(),
+  ): Promise<ChunkOutcome & { published: number; released: number; written: T }> {
+    if (rows.length === 0) return { outcomes: [], effects: [], neededPersons: new Set(), published: 0, released: 0, written: await writeRows([]) };
     const query = {
       gjennomforingIds: new Set<string>(),
       deltakerIds: new Set<string>(),
       histIds: new Set<string>(),
       histPersonIds: new Set<string>(),
-      participants: rows.map((r) => ({ table: r.table, arenaId: r.arenaId })),
-      withNewestHandled: retrying,
+      participantMessages,
     };
     for (const row of rows) {
       if (row.table === arenaTables.gjennomforing) {
@@ -150,6 +187,7 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
       }
     }
     const snapshot = await loadSnapshot(client, query);
+    timer.lap('load');
     const now = deps.clock.now();
     const today = arenaDay(now);
     const newerHandled = (table: string, arenaId: string, pos: string): string | undefined => {
@@ -161,15 +199,22 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
     for (let pass = 1; ; pass++) {
       const view = new MemoryView({ ...snapshot, today, now, newId, persons });
       result = processChunk(rows, view, { maxAttempts: deps.maxAttempts, retrying, newerHandled });
+      timer.lap('process');
       const missing = [...result.neededPersons].filter((id) => !persons.has(id));
       if (missing.length === 0 || pass === PERSON_PASSES) break;
       for (const [id, found] of await deps.persons.lookup(missing)) persons.set(id, found);
+      timer.lap('persons');
     }
     const publications = result.effects.filter((e) => e.kind === 'publish');
-    // acknowledged before anything is committed: a row is HANDLED only once its message is on the broker
-    await deps.publisher.publish(publications);
-    const { released } = await writeEffects(client, result.effects);
-    return { ...result, published: publications.length, released };
+    const outcomes = result.outcomes;
+    const writes = async (): Promise<{ released: number; written: T }> => {
+      const { released } = await writeEffects(client, result.effects);
+      return { released, written: await writeRows(outcomes) };
+    };
+    // published while the writes run, acknowledged before COMMIT: a row is HANDLED only once its message is on the broker
+    const [{ released, written }] = await Promise.all([writes(), deps.publisher.publish(publications)]);
+    timer.lap('writeAndPublish');
+    return { ...result, published: publications.length, released, written };
   }
 
   return {
@@ -214,33 +259,41 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
         });
       }
 
-      return inTransaction(deps.pool, async (client) => {
+      const timer = createTimer();
+      const summary = await inTransaction(deps.pool, async (client) => {
+        timer.lap('connect');
         const candidates = entries.flatMap((e) => (e.row ? [e.row] : []));
         const locks = lockSets(candidates);
         await lockKeys(client, locks.exclusive, locks.shared);
-        const stored = await storedMessageKeys(
-          client,
-          entries.flatMap((e) => (e.key ? [e.key] : [])),
-        );
+        timer.lap('locks');
+        const participantMessages = await loadParticipantMessages(client, candidates);
+        const stored = new Set(participantMessages.map((m) => messageKeyText({ table: m.table, operation: m.operation, pos: m.pos })));
+        timer.lap('stored');
         const fresh = entries.filter((e) => !e.key || !stored.has(messageKeyText(e.key)));
         const rows = fresh.flatMap((e) => (e.row ? [e.row] : []));
-        const processed = await processRows(client, rows, false);
-        const outcomeOf = new Map<string, RowOutcome>(processed.outcomes.map((o) => [o.ref, o]));
-        const inserts: NewMessageRow[] = fresh.map((e) => {
-          const outcome = e.row ? outcomeOf.get(e.row.ref) : undefined;
-          return outcome
-            ? { ...e.insert, status: outcome.status, attempts: outcome.attempts, attempted: outcome.attempted, note: outcome.note }
-            : { ...e.insert, status: 'INVALID', attempts: 0, attempted: false };
-        });
-        const inserted = await insertMessages(client, inserts);
+        let inserts: NewMessageRow[] = [];
+        const processed = await processRows(client, rows, participantMessages, false, (outcomes) => {
+          const outcomeOf = new Map<string, RowOutcome>(outcomes.map((o) => [o.ref, o]));
+          inserts = fresh.map((e) => {
+            const outcome = e.row ? outcomeOf.get(e.row.ref) : undefined;
+            return outcome
+              ? { ...e.insert, status: outcome.status, attempts: outcome.attempts, attempted: outcome.attempted, note: outcome.note }
+              : { ...e.insert, status: 'INVALID', attempts: 0, attempted: false };
+          });
+          return insertMessages(client, inserts);
+        }, timer);
+        const inserted = processed.written;
         return {
           stored: inserted,
           duplicates: duplicates + (entries.length - fresh.length) + (fresh.length - inserted),
           statuses: countStatuses(inserts),
           published: processed.published,
           released: processed.released,
+          timings: timer.timings,
         };
       });
+      timer.lap('commit');
+      return summary;
     },
 
     async retryTable(table, status, options) {
@@ -264,9 +317,8 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
               chunk.map((m) => m.id),
               status,
             );
-            const processed = await processRows(client, current.flatMap((m) => toRow(m) ?? []), true);
-            await updateMessages(client, processed.outcomes);
-            return processed;
+            const rows = current.flatMap((m) => toRow(m) ?? []);
+            return processRows(client, rows, await loadParticipantMessages(client, rows), true, (outcomes) => updateMessages(client, outcomes));
           });
           summary.processed += result.outcomes.length;
           countStatuses(result.outcomes, summary.statuses);

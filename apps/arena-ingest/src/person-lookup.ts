@@ -4,6 +4,8 @@
 //
 // Found persons are kept in a bounded in-memory cache (least recently used out first, with a time
 // to live), so a participant's second message does not cost a request.
+import http from 'node:http';
+import https from 'node:https';
 import type { PersonResult } from './domain/processing-view.ts';
 
 export interface PersonLookup {
@@ -11,6 +13,8 @@ export interface PersonLookup {
   lookup(personIds: Iterable<string>): Promise<Map<string, PersonResult>>;
   /** Requests made so far (cache hits not counted). */
   readonly requests: number;
+  /** Closes the kept-alive connections. */
+  close(): void;
 }
 
 export interface PersonLookupOptions {
@@ -23,12 +27,16 @@ export interface PersonLookupOptions {
   now?: () => number;
 }
 
+interface HttpAnswer {
+  status: number;
+  body: string;
+}
+
+/** Network failures as a reason without the host or URL (error codes only). */
 function failureReason(error: unknown, timeoutMs: number): string {
-  const name = error instanceof Error ? error.name : typeof error;
-  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs} ms`;
-  // fetch wraps network errors: TypeError('fetch failed', { cause: { code } }); the message may hold the URL, the code does not
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  return typeof cause?.code === 'string' ? `network error ${cause.code}` : `network error (${name})`;
+  const code = (error as { code?: unknown } | undefined)?.code;
+  if (code === 'ETIMEDOUT_LOOKUP') return `no answer within ${timeoutMs} ms`;
+  return typeof code === 'string' ? `network error ${code}` : `network error (${error instanceof Error ? error.name : typeof error})`;
 }
 
 export function createPersonLookup(options: PersonLookupOptions): PersonLookup {
@@ -53,32 +61,53 @@ export function createPersonLookup(options: PersonLookupOptions): PersonLookup {
     while (cache.size > options.cacheSize) cache.delete(cache.keys().next().value!);
   };
 
+  // node:http with kept-alive connections: a lookup costs a fraction of what fetch() costs per request
+  const base = new URL(options.url);
+  const transport = base.protocol === 'https:' ? https : http;
+  const agent = new transport.Agent({ keepAlive: true, maxSockets: options.concurrency });
+
+  const get = (url: URL): Promise<HttpAnswer> =>
+    new Promise((resolve, reject) => {
+      const request = transport.get(url, { agent, headers, timeout: options.timeoutMs }, (response) => {
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        response.on('error', reject);
+      });
+      request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT_LOOKUP' })));
+      request.on('error', reject);
+    });
+
   const fetchOne = async (personId: string): Promise<PersonResult> => {
-    const url = new URL(options.url);
+    const url = new URL(base);
     url.searchParams.set('personId', personId);
     requests += 1;
+    let answer: HttpAnswer;
     try {
-      const response = await fetch(url, { headers, signal: AbortSignal.timeout(options.timeoutMs) });
-      if (response.status === 404) {
-        await response.body?.cancel();
-        return { kind: 'notFound' };
-      }
-      if (!response.ok) {
-        await response.body?.cancel();
-        return { kind: 'failed', reason: `HTTP ${response.status}` };
-      }
-      const body = (await response.json()) as { fnr?: unknown };
-      if (typeof body.fnr !== 'string' || !/^\d{11}$/.test(body.fnr)) return { kind: 'failed', reason: 'the answer holds no 11-digit fnr' };
-      remember(personId, body.fnr);
-      return { kind: 'found', ident: body.fnr };
+      answer = await get(url);
     } catch (error) {
       return { kind: 'failed', reason: failureReason(error, options.timeoutMs) };
     }
+    if (answer.status === 404) return { kind: 'notFound' };
+    if (answer.status < 200 || answer.status >= 300) return { kind: 'failed', reason: `HTTP ${answer.status}` };
+    let fnr: unknown;
+    try {
+      fnr = (JSON.parse(answer.body) as { fnr?: unknown }).fnr;
+    } catch {
+      return { kind: 'failed', reason: 'the answer is not JSON' };
+    }
+    if (typeof fnr !== 'string' || !/^\d{11}$/.test(fnr)) return { kind: 'failed', reason: 'the answer holds no 11-digit fnr' };
+    remember(personId, fnr);
+    return { kind: 'found', ident: fnr };
   };
 
   return {
     get requests() {
       return requests;
+    },
+    close() {
+      agent.destroy();
     },
     async lookup(personIds) {
       const results = new Map<string, PersonResult>();

@@ -11,7 +11,7 @@ CREATE TABLE arena_data (
   arena_id            text,
   operation_type      text        CHECK (operation_type IN ('CREATED', 'MODIFIED', 'DELETED')),
   -- 20-digit zero-padded decimal (above 2^53): compared as text of equal length, never as a number
-  operation_pos       text        COLLATE "C" CHECK (operation_pos ~ '^[0-9]{20}$'),
+  operation_pos       text        CHECK (operation_pos ~ '^[0-9]{20}$'),
   operation_timestamp timestamp,
   ingest_status       text        NOT NULL
     CHECK (ingest_status IN ('NEW', 'HANDLED', 'RETRY', 'FAILED', 'IGNORED', 'INVALID', 'WAITING', 'EXTERNAL_SOURCE')),

@@ -95,6 +95,13 @@ describe('field readers', () => {
     expect(parseArenaDateTime('2025-02-30 00:00:00')).toBeUndefined();
     expect(parseArenaDateTime('2025-01-01 24:00:00')).toBeUndefined();
     expect(parseArenaDateTime('01.02.2025')).toBeUndefined();
+    expect(parseArenaDateTime('2024-02-29 12:00:00')).toBe('2024-02-29 12:00:00');
+    expect(parseArenaDateTime('2100-02-29 12:00:00')).toBeUndefined();
+    expect(parseArenaDateTime('2000-02-29T23:59:59')).toBe('2000-02-29 23:59:59');
+    expect(parseArenaDateTime('2025-04-31')).toBeUndefined();
+    expect(parseArenaDateTime('2025-1-01 00:00:00')).toBeUndefined();
+    expect(parseArenaDateTime('2025-01-01 10:60:00')).toBeUndefined();
+    expect(parseArenaDateTime('2025-01-01 10:00:0x')).toBeUndefined();
     expect(readDate({ D: null }, 'D')).toEqual({ ok: true, value: null });
     expect(readDate({}, 'D')).toEqual({ ok: true, value: null });
     expect(readDate({ D: ' ' }, 'D')).toEqual({ ok: true, value: null });

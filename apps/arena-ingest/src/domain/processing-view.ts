@@ -24,6 +24,8 @@ export interface ProcessingView {
   /** The calendar day in Norway (`yyyy-MM-dd`) the statuses are computed for. */
   readonly today: string;
   readonly now: Date;
+  /** `now` as ISO 8601 (the AMT envelopes' timestamp). */
+  readonly nowIso: string;
   gjennomforing(arenaId: string): GjennomforingRecord | undefined;
   /** The AMT id of a TILTAKDELTAKER_ID, if it has one. */
   deltakerId(arenaId: string): string | undefined;
@@ -66,6 +68,7 @@ const participantKey = (table: string, arenaId: string): string => `${table}|${a
 export class MemoryView implements ProcessingView {
   readonly today: string;
   readonly now: Date;
+  readonly nowIso: string;
   readonly #gjennomforinger = new Map<string, GjennomforingRecord>();
   readonly #deltakerIds = new Map<string, string>();
   readonly #histLinks = new Map<string, HistLink>();
@@ -80,6 +83,7 @@ export class MemoryView implements ProcessingView {
   constructor(snapshot: ViewSnapshot) {
     this.today = snapshot.today;
     this.now = snapshot.now;
+    this.nowIso = snapshot.now.toISOString();
     this.#newId = snapshot.newId;
     for (const g of snapshot.gjennomforinger ?? []) this.#gjennomforinger.set(g.arenaId, g);
     for (const [arenaId, amtId] of snapshot.deltakerIds ?? []) this.#deltakerIds.set(arenaId, amtId);

@@ -228,7 +228,7 @@ function publication(p: Publication, view: ProcessingView): Effect[] {
     transactionId: amtTransactionId(p.row, p.operation, payload),
     source: 'AMT_ARENA_ACL',
     type: 'DELTAKER',
-    timestamp: view.now.toISOString(),
+    timestamp: view.nowIso,
     operation: p.operation,
     payload,
   };

@@ -1,6 +1,6 @@
 // What the processors read and write besides arena_data: gjennomføringer, deltakere, id
 // translations, the AMT envelope; and the clock. Pure types and helpers.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ArenaTable, Operation } from './arena-message.ts';
 import type { AmtStatus } from './status-conversion.ts';
 
@@ -92,7 +92,7 @@ export interface AmtEnvelope {
  * id and a consumer of the AMT topic can apply it once; a changed payload gets a new id.
  */
 export function amtTransactionId(source: { table: string; operation: Operation; pos: string }, operation: Operation, payload: AmtDeltakerPayload): string {
-  const hex = createHash('sha256').update(`${source.table}|${source.operation}|${source.pos}|${operation}|${JSON.stringify(payload)}`).digest('hex');
+  const hex = hash('sha256', `${source.table}|${source.operation}|${source.pos}|${operation}|${JSON.stringify(payload)}`, 'hex');
   // shaped as an RFC 4122 name-based UUID (version 5 layout, variant 10)
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
