@@ -6,10 +6,10 @@
 // published at least once (under a deterministic transaction id).
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from '@syncfleet/db';
-import { arenaTables, isArenaTable, parseArenaEnvelope, readId, type ArenaTable, type IngestStatus, type RowData } from './domain/arena-message.ts';
+import { arenaTables, isArenaTable, parseArenaEnvelope, readId, readText, type ArenaTable, type IngestStatus, type RowData } from './domain/arena-message.ts';
 import { processChunk, type ChunkOutcome, type ChunkRow, type RowOutcome } from './domain/process-chunk.ts';
 import { MemoryView, type PersonResult } from './domain/processing-view.ts';
-import { arenaDay, type Clock } from './domain/records.ts';
+import { arenaDay, supportedTiltakskoder, type Clock } from './domain/records.ts';
 import type { AmtPublisher } from './amt-publisher.ts';
 import {
   insertMessages,
@@ -57,7 +57,7 @@ export interface ChunkSummary {
   published: number;
   /** WAITING messages of earlier chunks released by a valid gjennomføring. */
   released: number;
-  /** Milliseconds spent per phase (locks, load, persons, process, write+publish, commit): for debug logs. */
+  /** Milliseconds spent per phase (locks, load, persons, process, writes and publish in parallel, commit): for debug logs. */
   timings: Record<string, number>;
 }
 
@@ -148,8 +148,34 @@ export interface ArenaIngest {
   retryTable(table: ArenaTable, status: 'RETRY' | 'FAILED', options: { batchSize: number; chunkSize: number; signal?: AbortSignal }): Promise<RetrySummary>;
 }
 
+/** Gjennomføringer remembered as usable (supported and valid) for the person prefetch. */
+const USABLE_GJENNOMFORINGER_REMEMBERED = 50_000;
+
 export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
   const newId = deps.newId ?? randomUUID;
+  /**
+   * gjennomføring arena id -> usable (supported and valid), as last seen: lets a chunk look up the
+   * persons its participants will need while its transaction takes the locks and loads the state,
+   * without looking up persons whose participation is ignored.
+   */
+  const usableGjennomforinger = new Map<string, boolean>();
+  const rememberGjennomforing = (arenaId: string, usable: boolean): void => {
+    usableGjennomforinger.delete(arenaId);
+    usableGjennomforinger.set(arenaId, usable);
+    if (usableGjennomforinger.size > USABLE_GJENNOMFORINGER_REMEMBERED) usableGjennomforinger.delete(usableGjennomforinger.keys().next().value!);
+  };
+
+  /** Starts the lookups of the persons the participants of usable gjennomføringer will need. */
+  const prefetchPersons = (rows: readonly ChunkRow[]): Promise<Map<string, PersonResult>> | undefined => {
+    const ids = new Set<string>();
+    for (const row of rows) {
+      if (row.table === arenaTables.gjennomforing || readText(row.data, 'EKSTERN_ID') !== null || readText(row.data, 'DELTAKERTYPEKODE') === 'EKSTERN') continue;
+      const gjennomforingId = readId(row.data, 'TILTAKGJENNOMFORING_ID');
+      const personId = readId(row.data, 'PERSON_ID');
+      if (gjennomforingId !== null && personId !== null && usableGjennomforinger.get(gjennomforingId) === true) ids.add(personId);
+    }
+    return ids.size > 0 ? deps.persons.lookup(ids) : undefined;
+  };
 
   /**
    * Loads the view, runs the processors (again when they asked for persons), then writes the
@@ -163,6 +189,7 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
     retrying: boolean,
     writeRows: (outcomes: RowOutcome[]) => Promise<T>,
     timer: ReturnType<typeof createTimer> = createTimer(),
+    prefetched?: Promise<Map<string, PersonResult>>,
   ): Promise<ChunkOutcome & { published: number; released: number; written: T }> {
     if (rows.length === 0) return { outcomes: [], effects: [], neededPersons: new Set(), published: 0, released: 0, written: await writeRows([]) };
     const query = {
@@ -194,7 +221,9 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
       const newest = snapshot.newestHandled.get(`${table}|${arenaId}`);
       return newest !== undefined && newest > pos ? newest : undefined;
     };
-    const persons = new Map<string, PersonResult>();
+    for (const g of snapshot.gjennomforinger ?? []) rememberGjennomforing(g.arenaId, g.isValid && supportedTiltakskoder.has(g.tiltakskode));
+    const persons = new Map<string, PersonResult>(prefetched ? await prefetched : []);
+    if (prefetched) timer.lap('persons');
     let result: ChunkOutcome;
     for (let pass = 1; ; pass++) {
       const view = new MemoryView({ ...snapshot, today, now, newId, persons });
@@ -205,6 +234,9 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
       for (const [id, found] of await deps.persons.lookup(missing)) persons.set(id, found);
       timer.lap('persons');
     }
+    for (const effect of result.effects) {
+      if (effect.kind === 'upsertGjennomforing') rememberGjennomforing(effect.record.arenaId, effect.record.isValid && supportedTiltakskoder.has(effect.record.tiltakskode));
+    }
     const publications = result.effects.filter((e) => e.kind === 'publish');
     const outcomes = result.outcomes;
     const writes = async (): Promise<{ released: number; written: T }> => {
@@ -212,7 +244,12 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
       return { released, written: await writeRows(outcomes) };
     };
     // published while the writes run, acknowledged before COMMIT: a row is HANDLED only once its message is on the broker
-    const [{ released, written }] = await Promise.all([writes(), deps.publisher.publish(publications)]);
+    const started = performance.now();
+    const took = (): number => Math.round(performance.now() - started);
+    const [{ released, written }] = await Promise.all([
+      writes().then((done) => ((timer.timings.writes = took()), done)),
+      deps.publisher.publish(publications).then(() => (timer.timings.publish = took())),
+    ]);
     timer.lap('writeAndPublish');
     return { ...result, published: publications.length, released, written };
   }
@@ -260,6 +297,8 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
       }
 
       const timer = createTimer();
+      // before the transaction: the lookups run while it takes its locks and loads the state
+      const prefetched = prefetchPersons(entries.flatMap((e) => (e.row ? [e.row] : [])));
       const summary = await inTransaction(deps.pool, async (client) => {
         timer.lap('connect');
         const candidates = entries.flatMap((e) => (e.row ? [e.row] : []));
@@ -281,7 +320,7 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
               : { ...e.insert, status: 'INVALID', attempts: 0, attempted: false };
           });
           return insertMessages(client, inserts);
-        }, timer);
+        }, timer, prefetched);
         const inserted = processed.written;
         return {
           stored: inserted,
