@@ -1,20 +1,24 @@
 // returns-sync end to end: N returns changed in the last minutes in Postgres (`order_returns` of a
-// bench database), the Algolia emulator in its own process, the returns-sync worker as a real
-// process (apps/returns-sync/src/main.ts, both queues), one `returns.sync` run enqueued through
-// BullMQ and timed from the enqueue until the run's job completed (claim, keyset planning, every
-// page job read, mapped, saved and its task waited for, the run closed in the state table).
+// bench database), the Algolia emulator in its own process, the returns-sync worker app as real
+// processes (apps/returns-sync/src/main.ts, WORKERS replicas consuming both queues), one
+// `returns.sync` run enqueued through BullMQ and timed from the enqueue until the run's job
+// completed (claim, keyset planning, every page job read, mapped, saved and its task waited for,
+// the run closed in the state table).
 //
 // Baseline, same run, same database: a bare keyset read of the same rows with `pg` from this
 // process (the columns the sync reads, pages of 1000 on (updated_at, id), nothing else: no
 // mapping, no Algolia, no jobs). The ratio says how much of the raw read rate the whole sync keeps.
 //
-// Peak RSS is the worker process's own high-water mark (VmHWM in /proc/<pid>/status), read just
-// before it is stopped; the emulator (which holds the index) and this process do not count.
+// Peak RSS is each worker process's own high-water mark (VmHWM in /proc/<pid>/status), read just
+// before it is stopped; the JSON line has the highest. The emulator (which holds the index) and
+// this process do not count. The summary also gives the CPU seconds the workers and the emulator
+// used, and the load average: these machines share their cores, and the wall time follows the load.
 // Rounds (best of each, alternating): 2 up to 300,000 returns, 1 above (a round of a million
-// takes long; these machines share their cores). Between rounds the index is dropped, and the next
-// run's window (last end minus the 30-minute overlap) again holds every row.
+// takes long). Between rounds the index is dropped, and the next run's window (last end minus the
+// 30-minute overlap) again holds every row.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { QueueEvents } from 'bullmq';
@@ -33,15 +37,22 @@ const repoRoot = join(import.meta.dirname, '..');
 const INDEX = 'order_returns';
 const TABLE = 'order_returns';
 const PAGE_SIZE = 1000;
-/** Pages each worker process pushes at once. */
-const CONCURRENCY = 8;
 /**
- * V8 flags of the worker process, as the compose service sets them (NODE_OPTIONS): a young
- * generation of 2 x 4 MB instead of 2 x 32 MB, and an old generation capped at 192 MB (the live
- * heap is ~40 MB plus ~5 MB per page in flight), so that V8 collects instead of growing: the peak
- * RSS drops by ~120 MB at the same speed. V8 reads them only at start, hence flags.
+ * Worker processes (replicas of the app, each consuming both queues): the page jobs fan out over
+ * all of them, as they do over the replicas of the compose processing service. One process is
+ * CPU-bound at ~25,000 returns/s (~40 µs of CPU per return: read, map, JSON, HTTP, GC).
  */
-const WORKER_NODE_OPTIONS = '--max-semi-space-size=4 --max-old-space-size=192';
+const WORKERS = 2;
+/** Pages each worker process pushes at once. */
+const CONCURRENCY = 4;
+/**
+ * V8 flags of the worker processes, as the compose services set them (NODE_OPTIONS): the old
+ * generation capped at 192 MB (the live heap is ~40 MB plus a few MB per page in flight) so that V8
+ * collects instead of growing, and a young generation of 2 x 16 MB instead of 2 x 32 MB. Measured
+ * at 200,000: peak RSS ~180 MB with them, ~290 MB without the cap; a 4 MB young generation gives
+ * ~155 MB but costs ~40% more CPU (page data survives more scavenges). V8 reads them only at start.
+ */
+const WORKER_NODE_OPTIONS = '--max-semi-space-size=16 --max-old-space-size=192';
 
 const say = (line: string): void => {
   process.stderr.write(`[returns-sync bench] ${line}\n`);
@@ -130,6 +141,13 @@ async function bareKeysetRead(databaseUrl: string, from: Date, to: Date, n: numb
   }
 }
 
+/** CPU seconds (user + system) a process has used so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function memoryOf(pid: number): { hwmKb: number; rssKb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
@@ -139,17 +157,20 @@ function memoryOf(pid: number): { hwmKb: number; rssKb: number } {
 interface SyncRun {
   seconds: number;
   summary: RunSummary;
+  /** CPU seconds the workers (together) and the emulator used during the run. */
+  workerCpu: number;
+  emulatorCpu: number;
 }
 
-interface BenchWorker {
-  pid: number;
-  rssBeforeMb: number;
+interface BenchFleet {
+  pids: number[];
+  rssBeforeMb: number[];
   sync(): Promise<SyncRun>;
   stop(): Promise<void>;
 }
 
-async function startWorker(emulator: EmulatorProcess, redisUrl: string, databaseUrl: string, prefix: string): Promise<BenchWorker> {
-  const worker = spawn(process.execPath, [join(repoRoot, 'apps/returns-sync/src/main.ts')], {
+function startWorkerProcess(emulator: EmulatorProcess, redisUrl: string, databaseUrl: string, prefix: string, id: number) {
+  const child = spawn(process.execPath, [join(repoRoot, 'apps/returns-sync/src/main.ts')], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
@@ -161,6 +182,7 @@ async function startWorker(emulator: EmulatorProcess, redisUrl: string, database
       HEALTH_PORT: '0',
       HEALTH_HOST: '127.0.0.1',
       LOG_LEVEL: 'info',
+      WORKER_ID: `bench-${id}`,
       ALGOLIA_APP_ID: emulator.appId,
       ALGOLIA_API_KEY: emulator.apiKey,
       ALGOLIA_HOSTS: emulator.url,
@@ -175,42 +197,53 @@ async function startWorker(emulator: EmulatorProcess, redisUrl: string, database
     output.push(line);
     if (output.length > 200) output.shift();
   };
-  createInterface({ input: worker.stdout }).on('line', keep);
-  createInterface({ input: worker.stderr }).on('line', keep);
+  createInterface({ input: child.stdout }).on('line', keep);
+  createInterface({ input: child.stderr }).on('line', keep);
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`worker ${id} exited (${code}):\n${output.join('\n')}`))));
+  exited.catch(() => undefined);
+  const ready = async (): Promise<void> => {
+    const deadline = Date.now() + 60_000;
+    while (!output.some((l) => l.includes('"msg":"returns-sync ready"'))) {
+      if (child.exitCode !== null || Date.now() > deadline) throw new Error(`worker ${id} did not start:\n${output.join('\n')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  return { child, exited, ready };
+}
+
+/** WORKERS replicas of the worker app, each consuming both queues (the run goes to one, the pages to all). */
+async function startFleet(emulator: EmulatorProcess, redisUrl: string, databaseUrl: string, prefix: string): Promise<BenchFleet> {
+  const workers = Array.from({ length: WORKERS }, (_, i) => startWorkerProcess(emulator, redisUrl, databaseUrl, prefix, i + 1));
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const events = new QueueEvents('returns-sync', { connection: redis.duplicate(), prefix: bullPrefix(prefix) });
   const queue = createFleetQueue(redis, prefix, 'returns-sync');
-  const pid = worker.pid!;
-  const exited = new Promise<never>((_, reject) => worker.once('exit', (code) => reject(new Error(`the worker exited (${code}):\n${output.join('\n')}`))));
-  exited.catch(() => undefined);
   const close = async (): Promise<void> => {
-    await stopChild(worker);
+    await Promise.all(workers.map((w) => stopChild(w.child)));
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
     await events.close();
     await redis.quit();
     await cleanKeys(redisUrl, prefix);
   };
-  // ready once its health server answers
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const line = output.find((l) => l.includes('"msg":"returns-sync ready"'));
-    if (line) break;
-    if (worker.exitCode !== null || Date.now() > deadline) {
-      await close();
-      throw new Error(`the worker did not start:\n${output.join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await Promise.all(workers.map((w) => w.ready()));
+    await events.waitUntilReady();
+  } catch (error) {
+    await close();
+    throw error;
   }
-  await events.waitUntilReady();
+  const pids = workers.map((w) => w.child.pid!);
+  const cpu = (): number => pids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
   return {
-    pid,
-    rssBeforeMb: memoryOf(pid).rssKb / 1024,
+    pids,
+    rssBeforeMb: pids.map((pid) => memoryOf(pid).rssKb / 1024),
     async sync() {
+      const cpuBefore = { workers: cpu(), emulator: cpuSecondsOf(emulator.child.pid!) };
       const started = performance.now();
       const job = await enqueueJob(queue, catalogue.jobs['returns.sync'], {});
-      const summary = (await Promise.race([job.waitUntilFinished(events), exited])) as RunSummary;
-      return { seconds: (performance.now() - started) / 1000, summary };
+      const summary = (await Promise.race([job.waitUntilFinished(events), ...workers.map((w) => w.exited)])) as RunSummary;
+      const seconds = (performance.now() - started) / 1000;
+      return { seconds, summary, workerCpu: cpu() - cpuBefore.workers, emulatorCpu: cpuSecondsOf(emulator.child.pid!) - cpuBefore.emulator };
     },
     stop: close,
   };
@@ -237,7 +270,7 @@ export async function runReturnsSyncBench(n: number): Promise<BenchResult> {
   const prefix = `bench-returns-${process.pid}`;
   const rounds = n <= 300_000 ? 2 : 1;
   let emulator: EmulatorProcess | undefined;
-  let worker: BenchWorker | undefined;
+  let fleet: BenchFleet | undefined;
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   try {
     say(`seeding ${n} returns changed in the last 10 minutes (untimed)...`);
@@ -246,29 +279,33 @@ export async function runReturnsSyncBench(n: number): Promise<BenchResult> {
     const to = new Date(seededAt - 1000);
     await seedReturns(pool, TABLE, { firstId: 1, count: n, from, to });
     await pool.query(`VACUUM ANALYZE ${TABLE}`);
-    say(`seeded in ${((Date.now() - seededAt) / 1000).toFixed(1)} s; starting the emulator (its own process) and the worker...`);
+    say(`seeded in ${((Date.now() - seededAt) / 1000).toFixed(1)} s; starting the emulator (its own process) and ${WORKERS} worker processes...`);
     emulator = await startEmulator();
-    worker = await startWorker(emulator, infra.redisUrl, databaseUrl, prefix);
+    fleet = await startFleet(emulator, infra.redisUrl, databaseUrl, prefix);
     const baselineRounds: number[] = [];
     const syncRounds: SyncRun[] = [];
     for (let round = 1; round <= rounds; round += 1) {
       say(`round ${round}: baseline (bare keyset read of the same rows with pg)...`);
       baselineRounds.push(await bareKeysetRead(databaseUrl, from, new Date(seededAt), n));
       if (round > 1) await dropIndex(emulator);
-      say(`round ${round}: returns.sync through the worker process...`);
-      const run = await worker.sync();
+      say(`round ${round}: returns.sync through the worker processes...`);
+      const run = await fleet.sync();
       if (run.summary.status !== 'succeeded') throw new Error(`the run did not succeed: ${JSON.stringify(run.summary)}`);
       const rows = run.summary.counts?.rows;
       if (rows !== n) throw new Error(`the run synced ${rows} returns, not ${n}`);
       const indexed = await indexSize(emulator);
       if (indexed !== n) throw new Error(`the index holds ${indexed} records, not ${n}`);
       syncRounds.push(run);
-      say(`round ${round}: baseline ${baselineRounds.at(-1)!.toFixed(2)} s, sync ${run.seconds.toFixed(2)} s (${run.summary.counts?.pages} pages)`);
+      say(
+        `round ${round}: baseline ${baselineRounds.at(-1)!.toFixed(2)} s, sync ${run.seconds.toFixed(2)} s (${run.summary.counts?.pages} pages; ` +
+          `CPU: workers ${run.workerCpu.toFixed(1)} s, emulator ${run.emulatorCpu.toFixed(1)} s; load average ${loadavg()[0]!.toFixed(1)})`,
+      );
     }
-    const peakRssMb = memoryOf(worker.pid).hwmKb / 1024;
-    const rssBeforeMb = worker.rssBeforeMb;
-    await worker.stop();
-    worker = undefined;
+    const peaks = fleet.pids.map((pid) => memoryOf(pid).hwmKb / 1024);
+    const peakRssMb = Math.max(...peaks);
+    const rssBeforeMb = fleet.rssBeforeMb;
+    await fleet.stop();
+    fleet = undefined;
 
     const best = syncRounds.reduce((a, b) => (b.seconds < a.seconds ? b : a));
     const baselineSeconds = Math.min(...baselineRounds);
@@ -278,11 +315,12 @@ export async function runReturnsSyncBench(n: number): Promise<BenchResult> {
     const list = (xs: number[]) => xs.map((x) => round(x, 2)).join(' / ');
     process.stdout.write(
       [
-        `returns-sync bench: ${n} changed returns, Postgres -> emulator (its own process), worker as a real process (both queues, ${CONCURRENCY} pages at once, ${PAGE_SIZE}/page, NODE_OPTIONS=${WORKER_NODE_OPTIONS}); best of ${rounds}`,
+        `returns-sync bench: ${n} changed returns, Postgres -> emulator (its own process), ${WORKERS} worker processes (both queues, ${CONCURRENCY} pages at once each, ${PAGE_SIZE}/page, NODE_OPTIONS=${WORKER_NODE_OPTIONS}); best of ${rounds}`,
         `  baseline (bare keyset read with pg, ${PAGE_SIZE}/page): ${round(baselineSeconds, 2)} s  ${round(baselinePerSec)} returns/s  (${list(baselineRounds)} s)`,
         `  returns.sync (claim, plan, ${best.summary.counts?.pages} page jobs: read, map, save, task waited for; run closed): ${round(best.seconds, 2)} s  ${round(perSec)} returns/s  (${list(syncRounds.map((r) => r.seconds))} s)`,
         `  ratio ${round(perSec / baselinePerSec, 3)}; ${round(perSec)} returns/s (goal >= 30,000)`,
-        `  worker peak RSS ${round(peakRssMb)} MB (VmHWM; goal < 300 MB at 1,000,000), ${round(rssBeforeMb)} MB idle before`,
+        `  CPU of the best run: workers ${round(best.workerCpu, 2)} s (${round((best.workerCpu * 1e6) / n)} µs/return), emulator ${round(best.emulatorCpu, 2)} s (${round((best.emulatorCpu * 1e6) / n)} µs/return); ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+        `  worker peak RSS ${round(peakRssMb)} MB, the highest of ${peaks.map((p) => round(p)).join(' / ')} MB (VmHWM per process; goal < 300 MB at 1,000,000), ${rssBeforeMb.map((r) => round(r)).join(' / ')} MB idle before`,
         '',
       ].join('\n'),
     );
@@ -296,7 +334,7 @@ export async function runReturnsSyncBench(n: number): Promise<BenchResult> {
       peakRssMb: round(peakRssMb),
     };
   } finally {
-    await worker?.stop();
+    await fleet?.stop();
     if (emulator) await stopChild(emulator.child);
     await pool.end();
     await dropDatabase(infra.pgAdminUrl, dbName);

@@ -222,13 +222,14 @@ export function createReturnsHandlers(deps: ReturnsHandlerDeps): ReturnsHandlers
       if (!(await runs.touch(payload.runId, payload.claimToken))) {
         return { skipped: `skipped: run ${payload.runId} is no longer active (taken over or ended): page ${payload.page} does nothing` };
       }
-      const rows = await source.readPage(payload);
-      const records = rows.map(toReturnRecord);
-      if (records.length > 0) {
+      // the rows are garbage once mapped: only the records stay alive while Algolia answers
+      const records = (await source.readPage(payload)).map(toReturnRecord);
+      const count = records.length;
+      if (count > 0) {
         // objectIDs are unique within a page: batches may go in parallel
         await saveRecords(client, indexName, records, { batchSize: 1000, maxInFlight: 4, retry: algoliaRetry(ctx.signal), signal: ctx.signal });
       }
-      return { counts: { rows: rows.length, records: records.length }, result: { page: payload.page, rows: rows.length } };
+      return { counts: { rows: count, records: count }, result: { page: payload.page, rows: count } };
     },
 
     'returns.dump': async (_payload, ctx) => {
