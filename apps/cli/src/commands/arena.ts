@@ -1,11 +1,13 @@
 // `fleet arena reingest` and `fleet arena stale`: seed 003's operator tasks for arena-ingest.
 import { Option } from 'commander';
+import { catalogue } from '@syncfleet/jobs';
 import { parseLimit, parseSeconds } from '../arguments.ts';
 import { exitCodes, UsageError } from '../errors.ts';
 import { formatTime, renderTable } from '../output.ts';
 import type { RegisterCommand } from '../program.ts';
 
-const arenaTables = ['SIAMO.TILTAKGJENNOMFORING', 'SIAMO.TILTAKDELTAKER', 'SIAMO.HIST_TILTAKDELTAKER'] as const;
+/** The Arena tables, as arena.reingest's payload names them. */
+const arenaTables = catalogue.jobs['arena.reingest'].payload.shape.table.options;
 const defaultTimeoutSeconds = 600;
 
 interface ReingestOptions {
