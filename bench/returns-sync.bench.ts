@@ -186,7 +186,7 @@ function startWorkerProcess(emulator: EmulatorProcess, redisUrl: string, databas
       ALGOLIA_APP_ID: emulator.appId,
       ALGOLIA_API_KEY: emulator.apiKey,
       ALGOLIA_HOSTS: emulator.url,
-      RETURNS_ALGOLIA_INDEX: INDEX,
+      ALGOLIA_INDEX_NAME: INDEX,
       RETURNS_SOURCE_TABLE: TABLE,
       RETURNS_PAGE_SIZE: String(PAGE_SIZE),
       RETURNS_PROCESSING_CONCURRENCY: String(CONCURRENCY),

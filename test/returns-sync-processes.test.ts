@@ -51,7 +51,7 @@ async function setUp(rows: number) {
       ALGOLIA_APP_ID: emulator.appId,
       ALGOLIA_API_KEY: emulator.apiKey,
       ALGOLIA_HOSTS: emulator.url,
-      RETURNS_ALGOLIA_INDEX: index,
+      ALGOLIA_INDEX_NAME: index,
       RETURNS_SOURCE_TABLE: table,
       RETURNS_JOB_TYPE: jobType,
       RETURNS_PAGE_SIZE: '100',

@@ -98,7 +98,7 @@ async function setUp(env: Record<string, string> = {}, options: { start?: boolea
       ALGOLIA_APP_ID: emulator.appId,
       ALGOLIA_API_KEY: emulator.apiKey,
       ALGOLIA_HOSTS: emulator.url,
-      RETURNS_ALGOLIA_INDEX: index,
+      ALGOLIA_INDEX_NAME: index,
       RETURNS_SOURCE_TABLE: table,
       RETURNS_JOB_TYPE: jobType,
       RETURNS_PAGE_SIZE: '50',
@@ -432,7 +432,7 @@ describe('the demo module', () => {
     });
     expect(demo.env.RETURNS_SOURCE_TABLE).toBe('order_returns');
     await app.start();
-    const index = demo.env.RETURNS_ALGOLIA_INDEX!;
+    const index = demo.env.ALGOLIA_INDEX_NAME!;
     const emulatorOf = new URL(demo.env.ALGOLIA_HOSTS!).origin;
     const headers = { 'x-algolia-application-id': demo.env.ALGOLIA_APP_ID!, 'x-algolia-api-key': demo.env.ALGOLIA_API_KEY! };
     const indexed = async (): Promise<number> => {

@@ -100,7 +100,7 @@ export async function startReturnsSyncDemo(context: DemoContext, options: Return
         ALGOLIA_APP_ID: emulator.appId,
         ALGOLIA_API_KEY: emulator.apiKey,
         ALGOLIA_HOSTS: emulator.url,
-        RETURNS_ALGOLIA_INDEX: INDEX,
+        ALGOLIA_INDEX_NAME: INDEX,
         RETURNS_SOURCE_TABLE: TABLE,
         // several pages per run, to see them fan out on the dashboard
         RETURNS_PAGE_SIZE: '500',

@@ -95,6 +95,6 @@ export const ReturnsSyncEnv = WorkerEnv.extend({
     }
   }),
   /** The Algolia index of the returns. */
-  RETURNS_ALGOLIA_INDEX: envText('order_returns', (value) => (value.length > 256 ? 'at most 256 characters' : undefined)),
+  ALGOLIA_INDEX_NAME: envText('order_returns', (value) => (value.length > 256 ? 'at most 256 characters' : undefined)),
 });
 export type ReturnsSyncConfig = z.output<typeof ReturnsSyncEnv>;
