@@ -15,6 +15,7 @@ import { parseEnv } from '@syncfleet/config';
 import { createSlotSyncApp, type SlotSyncApp } from '../apps/slot-sync/src/app.ts';
 import { syncWindow } from '../apps/slot-sync/src/domain/window.ts';
 import { SlotSyncEnv } from '../apps/slot-sync/src/env.ts';
+import { SchedulerEnv } from '../apps/scheduler/src/env.ts';
 import { startSlotSyncDemo } from './demo/slot-sync.ts';
 import { startSchemaRegistryEmulator, type SchemaRegistryEmulator } from './emulators/schema-registry.ts';
 import { startWiwEmulator, type WiwEmulator, type WiwEmulatorOptions, type WiwShift } from './emulators/wiw.ts';
@@ -175,6 +176,17 @@ async function ledger(app: SlotSyncApp, prefix: string, jobName: string): Promis
 }
 
 describe('slot-sync', () => {
+  test('the scheduler runs slots.sync every SYNC_SLEEP_PERIOD_SECONDS (default 10 s); slots.resync has no schedule', () => {
+    const token = 'a-token-of-enough-length';
+    const schedules = (env: Record<string, string>) => parseEnv(SchedulerEnv, { API_TOKEN: token, ...env }).schedules.filter((s) => s.queue === 'slot-sync');
+    expect(schedules({})).toEqual([{ job: 'slots.sync', queue: 'slot-sync', enabled: true, schedule: { every: 10_000 }, source: 'catalogue' }]);
+    expect(schedules({ SYNC_SLEEP_PERIOD_SECONDS: '45' })).toMatchObject([{ job: 'slots.sync', schedule: { every: 45_000 }, source: 'SYNC_SLEEP_PERIOD_SECONDS' }]);
+    expect(catalogue.jobs['slots.resync']).toMatchObject({ kind: 'manual', overlap: 'bufferOne' });
+    expect(catalogue.jobs['slots.sync']).toMatchObject({ kind: 'periodic', overlap: 'skip' });
+    const kinds: string[] = Object.values(catalogue.jobs as Record<string, { sync: string; kind: string }>).filter((job) => job.sync === 'slot-sync').map((job) => job.kind);
+    expect(kinds.sort()).toEqual(['manual', 'periodic']); // no initial job: nothing for a healing job to wait for
+  });
+
   test('first run publishes every shift of the window, decoded through the registry to the same values; a second run publishes nothing and renews the TTLs', async () => {
     const world = await createWorld();
     const window = syncWindow(world.now, 0, 1);
