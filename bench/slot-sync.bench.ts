@@ -171,7 +171,8 @@ export async function runSlotSyncBench(n: number): Promise<BenchResult> {
     const initial = await sync();
     const counts = initial.summary.counts ?? {};
     if (counts.published !== n) throw new Error(`the initial load published ${counts.published} of ${n} shifts: ${JSON.stringify(counts)}`);
-    say(`initial load: ${n} shifts published in ${initial.seconds.toFixed(2)} s (${Math.round(n / initial.seconds)} shifts/s)`);
+    const peakAfterInitial = peakRssMb(worker.pid!);
+    say(`initial load: ${n} shifts published in ${initial.seconds.toFixed(2)} s (${Math.round(n / initial.seconds)} shifts/s); worker VmHWM ${peakAfterInitial.toFixed(0)} MB`);
     const keys = (await redis.zrange(`${cachePrefix}index`, 0, '-1')).map((id) => `${cachePrefix}${id}`);
     if (keys.length !== n) throw new Error(`the cache index holds ${keys.length} of ${n} shifts`);
 

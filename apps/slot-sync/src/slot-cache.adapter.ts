@@ -15,10 +15,14 @@ export interface CachedSlot {
 
 export interface SlotCache {
   readonly prefix: string;
-  /** The entry cached for each id (null: not cached), and every entry found gets its full TTL again. */
-  readAndRefresh(ids: readonly number[]): Promise<Array<string | null>>;
-  /** The same without touching the TTLs (dry runs). */
-  read(ids: readonly number[]): Promise<Array<string | null>>;
+  /**
+   * Compares shifts with the cache, in Redis: `shortcuts[i]` is the first token of the entry that
+   * shift `ids[i]` would have (`cacheEntry`'s bytes hash; '' to compare nothing). The answer has, for
+   * each shift, `undefined` when its cached entry starts with that token (its bytes did not change),
+   * `null` when it is not cached, and the cached entry otherwise (to compare canonical hashes).
+   * With `refresh`, every entry read gets its full TTL again (not in dry runs).
+   */
+  compare(ids: readonly number[], shortcuts: readonly string[], options: { refresh: boolean }): Promise<Array<string | null | undefined>>;
   /** Records shifts as published (only ever after Kafka acknowledged them). */
   write(entries: readonly CachedSlot[]): Promise<void>;
   /** Forgets shifts (after their tombstones were acknowledged). */
@@ -30,18 +34,29 @@ export interface SlotCache {
 }
 
 const CHUNK = 5000;
-/** Keys per read call: a script blocks Redis while it runs (about a millisecond per thousand keys). */
-const READ_CHUNK = 1000;
+/** Keys per compare call: a script blocks Redis while it runs (about a millisecond per thousand keys). */
+const COMPARE_CHUNK = 1000;
 
 /**
- * GETEX of every key (the value, and the key's TTL renewed) in one call: one command per thousand
- * keys instead of one per key, which is what costs the client most. A missing key reads as ''
- * (Lua cannot hold nil in an array). Keys of other Redis Cluster slots would need a hash tag in
- * the prefix (`{slots}:`).
+ * GETEX (or GET, ARGV[1] = 0) of every key, compared with its shortcut token (ARGV[i + 1]) inside
+ * Redis: one call per thousand keys instead of one command per key, and an answer that only lists
+ * the keys that differ, as pairs (position, entry; '' for a missing key). What costs most is the
+ * client's work per command and per value decoded: both shrink to almost nothing for unchanged
+ * shifts. Keys of other Redis Cluster slots would need a hash tag in the prefix (`{slots}:`).
  */
-const READ_AND_REFRESH = `local out = {}
+const COMPARE = `local ttl = tonumber(ARGV[1])
+local out = {}
 for i, key in ipairs(KEYS) do
-  out[i] = redis.call('GETEX', key, 'EX', ARGV[1]) or ''
+  local v
+  if ttl > 0 then v = redis.call('GETEX', key, 'EX', ttl) else v = redis.call('GET', key) end
+  local token = ARGV[i + 1]
+  if not v then
+    out[#out + 1] = i
+    out[#out + 1] = ''
+  elseif token == '' or string.sub(v, 1, #token + 1) ~= token .. ' ' then
+    out[#out + 1] = i
+    out[#out + 1] = v
+  end
 end
 return out`;
 
@@ -59,27 +74,36 @@ export function createSlotCache(redis: Redis, options: { prefix: string; ttlSeco
   const key = (id: number): string => `${prefix}${id}`;
 
   /** Every chunk's call is sent at once (ioredis pipelines them on its connection), then awaited. */
-  const readChunked = async (ids: readonly number[], refresh: boolean): Promise<Array<string | null>> => {
-    const calls: Array<Promise<Array<string | null>>> = [];
-    for (let i = 0; i < ids.length; i += READ_CHUNK) {
-      const keys: string[] = [];
-      for (let k = i; k < Math.min(ids.length, i + READ_CHUNK); k++) keys.push(key(ids[k]!));
+  const compare: SlotCache['compare'] = async (ids, shortcuts, { refresh }) => {
+    if (ids.length !== shortcuts.length) throw new Error('compare: one shortcut token per id');
+    const out = new Array<string | null | undefined>(ids.length);
+    const calls: Array<Promise<void>> = [];
+    for (let from = 0; from < ids.length; from += COMPARE_CHUNK) {
+      const to = Math.min(ids.length, from + COMPARE_CHUNK);
+      const args: Array<string | number> = [];
+      for (let k = from; k < to; k++) args.push(key(ids[k]!));
+      args.push(refresh ? ttlSeconds : 0);
+      for (let k = from; k < to; k++) args.push(shortcuts[k]!);
       calls.push(
-        refresh
-          ? redis.eval(READ_AND_REFRESH, keys.length, ...keys, ttlSeconds).then((values) => {
-              if (!Array.isArray(values) || values.length !== keys.length) throw new Error('redis read: unexpected answer to the cache script');
-              return values.map((value: unknown) => (typeof value === 'string' && value !== '' ? value : Buffer.isBuffer(value) && value.length > 0 ? value.toString() : null));
-            })
-          : redis.mget(keys),
+        redis.eval(COMPARE, to - from, ...args).then((answer) => {
+          if (!Array.isArray(answer) || answer.length % 2 !== 0) throw new Error('redis compare: unexpected answer to the cache script');
+          for (let j = 0; j < answer.length; j += 2) {
+            const position = Number(answer[j]);
+            const raw: unknown = answer[j + 1];
+            const entry = typeof raw === 'string' ? raw : Buffer.isBuffer(raw) ? raw.toString() : '';
+            if (!(position >= 1 && position <= to - from)) throw new Error('redis compare: unexpected position in the answer');
+            out[from + position - 1] = entry === '' ? null : entry;
+          }
+        }),
       );
     }
-    return (await Promise.all(calls)).flat();
+    await Promise.all(calls);
+    return out;
   };
 
   return {
     prefix,
-    readAndRefresh: (ids) => readChunked(ids, true),
-    read: (ids) => readChunked(ids, false),
+    compare,
     async write(entries) {
       for (let i = 0; i < entries.length; i += CHUNK) {
         const pipeline = redis.pipeline();

@@ -18,11 +18,18 @@ export interface SlotEncoder {
    * them (a registry restored empty, a deleted subject). Concurrent calls share one attempt.
    */
   prepare(log: Logger): Promise<void>;
-  encodeKey(id: number): Promise<Buffer>;
+  /** Synchronous (once prepared): a run encodes thousands of slots. */
+  encodeKey(id: number): Buffer;
   /** The value of a slot, from its canonical JSON. */
-  encodeValue(slotJson: string): Promise<Buffer>;
+  encodeValue(slotJson: string): Buffer;
   /** The schema ids in use (Avro), for logs and tests. */
   readonly schemaIds: { key: number; value: number } | undefined;
+}
+
+/** What the registry client gives back for an Avro schema id (an avsc type). */
+interface AvroType {
+  toBuffer(payload: object): Buffer;
+  isValid(payload: object, options?: { errorHook: (path: string[]) => void }): boolean;
 }
 
 export function createJsonEncoder(): SlotEncoder {
@@ -30,10 +37,10 @@ export function createJsonEncoder(): SlotEncoder {
     encoding: 'json',
     schemaIds: undefined,
     async prepare() {},
-    async encodeKey(id) {
+    encodeKey(id) {
       return Buffer.from(String(id));
     },
-    async encodeValue(slotJson) {
+    encodeValue(slotJson) {
       return Buffer.from(slotJson);
     },
   };
@@ -71,6 +78,8 @@ export function createAvroEncoder(options: AvroEncoderOptions): SlotEncoder {
     value: { type: SchemaType.AVRO as const, schema: JSON.stringify(slotValueSchema) },
   };
   let ids: { key: number; value: number } | undefined;
+  /** The avsc types of those ids, as the registry gives them back. */
+  let types: { key: AvroType; value: AvroType } | undefined;
   let inFlight: Promise<void> | undefined;
 
   const register = async (which: 'key' | 'value'): Promise<number> => (await registry.register(schemas[which], { subject: subjects[which] })).id;
@@ -96,28 +105,39 @@ export function createAvroEncoder(options: AvroEncoderOptions): SlotEncoder {
   };
 
   const prepareOnce = async (log: Logger): Promise<void> => {
+    let next: { key: number; value: number };
     if (ids === undefined) {
-      const [key, value] = [await register('key'), await register('value')];
-      ids = { key, value };
-      log.info({ subjects, schemaIds: ids }, 'Avro schemas registered');
-      return;
+      next = { key: await register('key'), value: await register('value') };
+      log.info({ subjects, schemaIds: next }, 'Avro schemas registered');
+    } else {
+      const known = ids;
+      const [key, value] = await Promise.all([refresh('key', known.key, log), refresh('value', known.value, log)]);
+      next = { key, value };
     }
-    const known = ids;
-    const [key, value] = await Promise.all([refresh('key', known.key, log), refresh('value', known.value, log)]);
-    ids = { key, value };
+    // the schemas of those ids (from the library's cache, or asked from the registry by id)
+    const [key, value] = await Promise.all([registry.getSchema(next.key), registry.getSchema(next.value)]);
+    types = { key, value };
+    ids = next;
   };
 
-  const encode = async (id: number | undefined, payload: object): Promise<Buffer> => {
-    if (id === undefined) throw new Error('Avro schemas not registered yet (prepare() first)');
+  /** Confluent's wire format: magic byte 0, the schema id (4 bytes, big endian), the Avro body. */
+  const encode = (which: 'key' | 'value', payload: object): Buffer => {
+    const type = types?.[which];
+    const id = ids?.[which];
+    if (type === undefined || id === undefined) throw new Error('Avro schemas not registered yet (prepare() first)');
+    let body: Buffer;
     try {
-      return await registry.encode(id, payload);
+      body = type.toBuffer(payload);
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConfluentSchemaRegistryValidationError') {
-        const paths = (error as { paths?: string[][] }).paths ?? [];
-        throw new SlotEncodingError(`does not fit the Avro schema (${paths.map((p) => p.join('.')).join(', ') || error.message})`, { cause: error });
-      }
-      throw error;
+      const paths: string[] = [];
+      type.isValid(payload, { errorHook: (path) => paths.push(path.join('.')) });
+      throw new SlotEncodingError(`does not fit the Avro schema (${paths.join(', ') || (error instanceof Error ? error.message : String(error))})`, { cause: error });
     }
+    const out = Buffer.allocUnsafe(body.length + 5);
+    out[0] = 0;
+    out.writeUInt32BE(id, 1);
+    body.copy(out, 5);
+    return out;
   };
 
   return {
@@ -131,7 +151,7 @@ export function createAvroEncoder(options: AvroEncoderOptions): SlotEncoder {
       });
       return inFlight;
     },
-    encodeKey: (id) => encode(ids?.key, { id }),
-    encodeValue: (slotJson) => encode(ids?.value, parseSlot(slotJson)),
+    encodeKey: (id) => encode('key', { id }),
+    encodeValue: (slotJson) => encode('value', parseSlot(slotJson)),
   };
 }

@@ -116,8 +116,7 @@ export async function runSlotSync(parts: SlotSyncParts, options: SlotRunOptions,
       const written: CachedSlot[] = [];
       for (const entry of batch) {
         try {
-          const [key, value] = await Promise.all([encoder.encodeKey(entry.id), encoder.encodeValue(entry.json)]);
-          messages.push({ key, value, headers: { [SHIFT_ID_HEADER]: String(entry.id) } });
+          messages.push({ key: encoder.encodeKey(entry.id), value: encoder.encodeValue(entry.json), headers: { [SHIFT_ID_HEADER]: String(entry.id) } });
           written.push({ id: entry.id, value: entry.value, startMs: entry.startMs });
           encoded += 1;
         } catch (error) {
@@ -154,22 +153,27 @@ export async function runSlotSync(parts: SlotSyncParts, options: SlotRunOptions,
       }
       return batch;
     };
-    const lookup = (batch: readonly Candidate[]): Promise<Array<string | null>> => {
-      const ids = batch.map((candidate) => candidate.id);
-      return dryRun ? cache.read(ids) : cache.readAndRefresh(ids);
-    };
+    const lookup = (batch: readonly Candidate[]): Promise<Array<string | null | undefined>> =>
+      cache.compare(
+        batch.map((candidate) => candidate.id),
+        // a resync compares nothing on the way: every shift is parsed (and republished)
+        batch.map((candidate) => (republish ? '' : candidate.bytesHash)),
+        { refresh: !dryRun },
+      );
     /** Compares a batch with what the cache holds; publishes (in order) what changed. */
-    const decide = async (batch: readonly Candidate[], cached: ReadonlyArray<string | null>): Promise<void> => {
+    const decide = async (batch: readonly Candidate[], cached: ReadonlyArray<string | null | undefined>): Promise<void> => {
       /** Bytes changed, published fields did not: only the cache's shortcut moves. */
       const shortcutMoved: CachedSlot[] = [];
       for (let i = 0; i < batch.length; i++) {
         const candidate = batch[i]!;
-        const entry = readCacheEntry(cached[i]);
-        if (!republish && entry.bytes === candidate.bytesHash) {
+        const found = cached[i];
+        if (found === undefined) {
+          // cached with the same bytes hash: unchanged, nothing to parse
           counts.fetched += 1;
           counts.unchanged += 1;
           continue;
         }
+        const entry = readCacheEntry(found);
         const parsed = candidate.parsed ?? parseShift(candidate.bytes);
         if (!parsed.ok || parsed.id !== candidate.id) {
           counts.invalid += 1;
@@ -231,7 +235,7 @@ export async function runSlotSync(parts: SlotSyncParts, options: SlotRunOptions,
       if (gone.length > 0 && !dryRun) {
         gone.sort((a, b) => a - b);
         const tombstones: Message[] = [];
-        for (const id of gone) tombstones.push({ key: await encoder.encodeKey(id), value: null, headers: { [SHIFT_ID_HEADER]: String(id) } });
+        for (const id of gone) tombstones.push({ key: encoder.encodeKey(id), value: null, headers: { [SHIFT_ID_HEADER]: String(id) } });
         await producer.send(tombstones);
         await cache.remove(gone);
         log.info({ shiftIds: gone.slice(0, 50), count: gone.length }, 'deleted shifts published as tombstones');

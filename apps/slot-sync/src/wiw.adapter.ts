@@ -1,6 +1,8 @@
 // The When I Work adapter: `GET /2/shifts?start&end` streamed shift by shift (a window may hold
 // hundreds of thousands of shifts; the whole document is never in memory) and `GET /2/shifts/{id}`.
 // Authenticated by the `W-Token` header; the token never appears in a log or an error.
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JsonArraySplitter, type SplitElement } from './domain/json-array-splitter.ts';
 import type { SyncWindow } from './domain/window.ts';
@@ -67,8 +69,20 @@ function idleTimeout(timeoutMs: number, parent: AbortSignal | undefined): { sign
   };
 }
 
-async function errorText(response: Response): Promise<string> {
-  const body = await response.text().catch(() => '');
+interface WiwResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: IncomingMessage;
+}
+
+async function readText(body: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function errorText(response: WiwResponse): Promise<string> {
+  const body = await readText(response.body).catch(() => '');
   try {
     const parsed = JSON.parse(body) as { error?: unknown; message?: unknown; code?: unknown };
     const message = typeof parsed.error === 'string' ? parsed.error : typeof parsed.message === 'string' ? parsed.message : undefined;
@@ -80,10 +94,26 @@ async function errorText(response: Response): Promise<string> {
   return body.slice(0, 200).replace(/\s+/g, ' ');
 }
 
+/**
+ * A GET with node's http client (not fetch): its response is a plain stream that stops reading the
+ * socket while we process what came (a window of shifts is large; fetch's web streams buffer more
+ * and cost more per chunk).
+ */
+function get(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<WiwResponse> {
+  return new Promise((resolve, reject) => {
+    const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'GET', headers, signal }, (response) => {
+      resolve({ status: response.statusCode ?? 0, headers: response.headers, body: response });
+    });
+    request.once('error', reject);
+    request.end();
+  });
+}
+
 export function createWiwClient(options: WiwClientOptions): WiwClient {
   const base = options.baseUrl.replace(/\/+$/, '');
   const batchSize = options.batchSize ?? 2000;
   const retryDelayMs = options.retryDelayMs ?? 250;
+  const headers = { 'W-Token': options.token, accept: 'application/json' };
 
   /** Sends the request (with quick retries) and returns the response once its headers arrived. */
   const request = async (path: string, what: string, signal: AbortSignal | undefined, accept404: boolean) => {
@@ -91,24 +121,21 @@ export function createWiwClient(options: WiwClientOptions): WiwClient {
       const timeout = idleTimeout(options.timeoutMs, signal);
       try {
         options.onRequest?.();
-        let response: Response;
+        let response: WiwResponse;
         try {
-          response = await fetch(`${base}${path}`, {
-            headers: { 'W-Token': options.token, accept: 'application/json' },
-            signal: timeout.signal,
-          });
+          response = await get(new URL(`${base}${path}`), headers, timeout.signal);
         } catch (error) {
           if (signal?.aborted) throw error;
           const reason = timeout.signal.reason instanceof WiwRequestError ? timeout.signal.reason : undefined;
           throw reason ?? new WiwRequestError(`${what}: ${error instanceof Error ? error.message : String(error)}`, undefined, true, { cause: error });
         }
-        if (response.ok || (accept404 && response.status === 404)) return { response, timeout };
+        if ((response.status >= 200 && response.status < 300) || (accept404 && response.status === 404)) return { response, timeout };
         const detail = await errorText(response);
         if (response.status === 401 || response.status === 403) {
           throw new WiwAuthError(`${what}: When I Work refused the token (HTTP ${response.status}: ${detail}); check WIW_KEY`);
         }
         const retryable = response.status >= 500 || response.status === 429;
-        const retryAfter = Number(response.headers.get('retry-after'));
+        const retryAfter = Number(response.headers['retry-after']);
         const error = new WiwRequestError(`${what}: HTTP ${response.status} ${detail}`, response.status, retryable);
         if (retryable && Number.isFinite(retryAfter) && retryAfter > 0) Object.assign(error, { retryAfterMs: Math.min(retryAfter * 1000, 30_000) });
         throw error;
@@ -128,11 +155,10 @@ export function createWiwClient(options: WiwClientOptions): WiwClient {
       const what = `GET /2/shifts?${query.toString()}`;
       const { response, timeout } = await request(`/2/shifts?${query.toString()}`, what, signal, false);
       try {
-        if (!response.body) throw new WiwRequestError(`${what}: empty body`, response.status, true);
         const splitter = new JsonArraySplitter('shifts');
         let pending: SplitElement[] = [];
         try {
-          for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+          for await (const chunk of response.body as AsyncIterable<Buffer>) {
             timeout.touch();
             for (const element of splitter.push(chunk)) pending.push(element);
             if (pending.length >= batchSize) {
@@ -151,7 +177,7 @@ export function createWiwClient(options: WiwClientOptions): WiwClient {
       } finally {
         timeout.clear();
         // a consumer that stopped early (an error in its loop) releases the connection
-        await response.body?.cancel().catch(() => undefined);
+        if (!response.body.readableEnded) response.body.destroy();
       }
     },
 
@@ -159,11 +185,9 @@ export function createWiwClient(options: WiwClientOptions): WiwClient {
       const what = `GET /2/shifts/${id}`;
       const { response, timeout } = await request(`/2/shifts/${encodeURIComponent(String(id))}`, what, signal, true);
       try {
-        if (response.status === 404) {
-          await response.body?.cancel();
-          return null;
-        }
-        const body = (await response.json()) as { shift?: unknown };
+        const text = await readText(response.body);
+        if (response.status === 404) return null;
+        const body = JSON.parse(text) as { shift?: unknown };
         if (typeof body !== 'object' || body === null || !('shift' in body)) throw new WiwRequestError(`${what}: no shift in the answer`, response.status, false);
         return body.shift;
       } finally {

@@ -95,6 +95,15 @@ export class JsonArraySplitter {
     let elementStart = this.#carry.length > 0 ? 0 : -1;
     let keyStart = -1;
     for (let i = 0; i < length; i++) {
+      if (inString && !escape && keyLength < 0 && this.#keyParts === undefined) {
+        // the common case, a plain string value: skip to its next quote or backslash in a tight loop
+        let b = chunk[i]!;
+        while (b !== QUOTE && b !== BACKSLASH) {
+          if (++i === length) break;
+          b = chunk[i]!;
+        }
+        if (i === length) break;
+      }
       const byte = chunk[i]!;
       if (inString) {
         // inside a string only a quote or a backslash matter
