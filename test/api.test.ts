@@ -34,6 +34,9 @@ const apiToken = `tok-${randomSuffix()}-${randomSuffix()}-${randomSuffix()}`;
 const dashboardUser = 'operator';
 const dashboardPassword = `pw-${randomSuffix()}${randomSuffix()}`;
 const silent = createLogger({ name: 'test', level: 'silent' });
+// The fleet's catalogue as deployed: every sync's queues, not only the sample's.
+const queueNames = Object.keys(catalogue.queues).sort();
+const syncNames = [...new Set(Object.values(catalogue.queues).map((q) => q.sync))].sort();
 
 function schedulerEnv(prefix: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -315,8 +318,9 @@ describe('jobs', () => {
       expect(answer.status).toBe(404);
       expect(answer.body).toMatchObject({ error: expect.stringMatching(/unknown job "sample\.nope"/) as unknown, known });
     }
-    expect(await call(fleet.base, 'POST', '/api/queues/nope/pause')).toMatchObject({ status: 404, body: { known: ['sample'] } });
-    expect(await call(fleet.base, 'GET', '/api/syncs/nope')).toMatchObject({ status: 404, body: { known: ['sample'] } });
+    expect(queueNames).toContain('sample');
+    expect(await call(fleet.base, 'POST', '/api/queues/nope/pause')).toMatchObject({ status: 404, body: { known: queueNames } });
+    expect(await call(fleet.base, 'GET', '/api/syncs/nope')).toMatchObject({ status: 404, body: { known: syncNames } });
     expect(await fleet.queue.getJobCountByTypes('waiting', 'prioritized', 'active')).toBe(0);
   });
 
@@ -371,8 +375,11 @@ describe('queues and runs', () => {
   test('/api/syncs reflects a run; /api/runs lists the ledger newest first', async () => {
     const fleet = await startFleet();
     const worker = await startWorker(fleet.prefix);
+    // every sync of the fleet, none of them run yet
     const empty = (await call(fleet.base, 'GET', '/api/syncs')).body as { syncs: Array<Record<string, unknown>> };
-    expect(empty.syncs).toEqual([expect.objectContaining({ sync: 'sample', lastRun: null, lastSuccess: null, lagSeconds: null, watermark: null }) as unknown]);
+    expect(empty.syncs).toEqual(
+      syncNames.map((sync) => expect.objectContaining({ sync, lastRun: null, lastSuccess: null, lagSeconds: null, watermark: null }) as unknown),
+    );
 
     const jobIds: string[] = [];
     for (const records of [3, 4]) {
@@ -397,7 +404,14 @@ describe('queues and runs', () => {
     });
     expect(status.lagSeconds).toBeGreaterThanOrEqual(0);
     expect(status.lagSeconds).toBeLessThan(30);
-    expect(((await call(fleet.base, 'GET', '/api/syncs')).body as { syncs: unknown[] }).syncs).toEqual([status]);
+    // the list shows the same for the sample, and the sample's runs in no other sync
+    const all = ((await call(fleet.base, 'GET', '/api/syncs')).body as { syncs: Array<Record<string, unknown>> }).syncs;
+    expect(all.map((s) => s.sync)).toEqual(syncNames);
+    expect(all.find((s) => s.sync === 'sample')).toEqual(status);
+    for (const other of all.filter((s) => s.sync !== 'sample')) {
+      expect(other).toMatchObject({ lastRun: null, lastSuccess: null, lagSeconds: null, failed: 0 });
+      expect(other.queues).not.toContain('sample');
+    }
 
     const runs = await call(fleet.base, 'GET', '/api/runs?job=sample.echo&limit=5');
     expect(runs.status).toBe(200);

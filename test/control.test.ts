@@ -11,6 +11,11 @@ import { InvalidPayloadError, jobOptionsFor, writeRunRecords, type RunRecord, ty
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
 import { deletePrefixKeys, testPrefix, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
 
+// The fleet's catalogue as deployed: every sync's jobs and queues, not only the sample's.
+const jobNames = Object.keys(catalogue.jobs).sort();
+const queueNames = Object.keys(catalogue.queues).sort();
+const syncNames = [...new Set(Object.values(catalogue.queues).map((q) => q.sync))].sort();
+
 const db = useTestDatabase();
 let redis: Redis;
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -253,12 +258,18 @@ describe('run ledger and sync status', () => {
     await q.add('sample.echo', {}, jobOptionsFor(catalogue.jobs['sample.echo']));
     await q.add('sample.echo', {}, { ...jobOptionsFor(catalogue.jobs['sample.echo']), delay: 60_000 });
 
-    const [status] = await control.syncStatus();
+    const statuses = await control.syncStatus();
+    expect(statuses.map((s) => s.sync)).toEqual(syncNames);
+    const status = statuses.find((s) => s.sync === 'sample');
     expect(status).toMatchObject({ sync: 'sample', paused: true, pending: 2, active: 0, failed: 1, watermark });
     expect(status!.lastRun?.runId).toBe(failure.runId); // a running run is not the last run
     expect(status!.lastSuccess?.runId).toBe(success.runId);
     expect(status!.lagSeconds).toBeGreaterThanOrEqual(119);
     expect(status!.lagSeconds).toBeLessThan(150);
+    // the other syncs have their own (empty) state: none of the sample's runs, jobs or watermark
+    for (const other of statuses.filter((s) => s.sync !== 'sample')) {
+      expect(other).toMatchObject({ paused: false, lastRun: null, lastSuccess: null, lagSeconds: null, watermark: null, pending: 0, active: 0, failed: 0 });
+    }
   });
 });
 
@@ -280,7 +291,7 @@ describe('catalogue views', () => {
       await deletePrefixKeys(inject('redisUrl'), prefix);
     });
     const jobs = new Map(control.listJobs().map((j) => [j.name, j]));
-    expect([...jobs.keys()]).toEqual(['sample.echo', 'sample.heal', 'sample.initial', 'sample.tick']);
+    expect([...jobs.keys()]).toEqual(jobNames);
     expect(jobs.get('sample.heal')).toMatchObject({ schedule: { pattern: '0 4 * * *', tz: 'Europe/Paris' }, scheduleSource: 'SAMPLE_HEAL_CRON', enabled: true, kind: 'healing', overlap: 'skip' });
     expect(jobs.get('sample.tick')).toMatchObject({ enabled: false });
     expect(jobs.get('sample.echo')).toMatchObject({ schedule: null, enabled: true, kind: 'manual' });
@@ -296,21 +307,22 @@ describe('catalogue views', () => {
     const control = newControl();
     const jobError = await control.enqueue('nope.job', {}).catch((e: unknown) => e);
     expect(jobError).toBeInstanceOf(UnknownJobError);
-    expect((jobError as UnknownJobError).known).toEqual(['sample.echo', 'sample.heal', 'sample.initial', 'sample.tick']);
+    expect(jobNames).toEqual(expect.arrayContaining(['sample.echo', 'sample.heal', 'sample.initial', 'sample.tick']));
+    expect((jobError as UnknownJobError).known).toEqual(jobNames);
     await expect(control.clean('nope.job')).rejects.toBeInstanceOf(UnknownJobError);
     await expect(control.runs({ job: 'nope.job' })).rejects.toBeInstanceOf(UnknownJobError);
     expect(() => control.validate('nope.job', {})).toThrow(UnknownJobError);
 
     const queueError = await control.pause('nope').catch((e: unknown) => e);
     expect(queueError).toBeInstanceOf(UnknownQueueError);
-    expect((queueError as UnknownQueueError).known).toEqual(['sample']);
+    expect((queueError as UnknownQueueError).known).toEqual(queueNames);
     await expect(control.resume('nope')).rejects.toBeInstanceOf(UnknownQueueError);
     await expect(control.retryFailed('nope')).rejects.toBeInstanceOf(UnknownQueueError);
     await expect(control.isPaused('nope')).rejects.toBeInstanceOf(UnknownQueueError);
 
     const syncError = await control.syncStatus('nope').catch((e: unknown) => e);
     expect(syncError).toBeInstanceOf(UnknownSyncError);
-    expect((syncError as UnknownSyncError).known).toEqual(['sample']);
+    expect((syncError as UnknownSyncError).known).toEqual(syncNames);
     await expect(control.runs({ sync: 'nope' })).rejects.toBeInstanceOf(UnknownSyncError);
   });
 });

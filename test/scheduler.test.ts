@@ -17,9 +17,16 @@ import { assertNoLeftoverProcesses, startAppProcess, stopAppProcess, type AppPro
 
 const schedulerEntry = 'apps/scheduler/src/main.ts';
 const workerEntry = 'apps/sample-worker/src/main.ts';
-const scheduledJobs = Object.values(catalogue.jobs as AnyCatalogue['jobs'])
+// The fleet's catalogue as deployed: every sync's scheduled jobs, not only the sample's.
+const fleetJobs = catalogue.jobs as AnyCatalogue['jobs'];
+const scheduledJobs = Object.values(fleetJobs)
   .filter((job) => job.schedule)
   .map((job) => job.name)
+  .sort();
+/** The syncs that declare an initial job: START_INITIAL_SYNC queues each of them. */
+const syncsWithInitial = Object.values(fleetJobs)
+  .filter((job) => job.kind === 'initial')
+  .map((job) => job.sync)
   .sort();
 
 const db = useTestDatabase();
@@ -187,7 +194,8 @@ describe('job schedulers', () => {
     const restarted = await startScheduler(prefix, { SAMPLE_TICK_ENABLED: 'false' });
     const boot = await restarted.process.waitForLog((l) => l.msg === 'job schedulers in place');
     expect(boot).toMatchObject({ removed: ['sample/sample.tick'] });
-    expect((await control.listSchedules()).map((s) => s.job)).toEqual(['sample.heal']);
+    // only that one: every other sync keeps its schedulers
+    expect((await control.listSchedules()).map((s) => s.job)).toEqual(scheduledJobs.filter((name) => name !== 'sample.tick'));
     // its tick that came due at boot (an interval fires at once) and waited for a worker went too
     expect(await pendingJobs(queue, 'sample.tick')).toEqual([]);
     const jobs = (await api(restarted.base, 'GET', '/api/jobs')).json as { jobs: Array<{ name: string; enabled: boolean }> };
@@ -197,13 +205,16 @@ describe('job schedulers', () => {
 
   test('two scheduler processes started together leave exactly one scheduler, and one pending tick, per job', async () => {
     for (let round = 0; round < 3; round++) {
-      const { prefix, control, queue } = useFleet();
+      const { prefix, control } = useFleet();
       const replicas = await Promise.all([startScheduler(prefix), startScheduler(prefix)]);
       const schedules = await control.listSchedules();
       expect(schedules.map((s) => s.job)).toEqual(scheduledJobs);
-      expect(await redis.zcard(`${bullPrefix(prefix)}:sample:repeat`)).toBe(scheduledJobs.length);
+      for (const queueName of Object.keys(catalogue.queues)) {
+        const onQueue = scheduledJobs.filter((name) => fleetJobs[name]!.queue === queueName);
+        expect({ queueName, schedulers: await redis.zcard(`${bullPrefix(prefix)}:${queueName}:repeat`) }).toEqual({ queueName, schedulers: onQueue.length });
+      }
       for (const name of scheduledJobs) {
-        const pending = await pendingJobs(queue, name);
+        const pending = await pendingJobs(control.queue(fleetJobs[name]!.queue), name);
         expect(pending.map((j) => j.id)).toEqual([`repeat:${name}:${schedules.find((s) => s.job === name)!.next!.getTime()}`]);
       }
       await Promise.all(replicas.map(stopScheduler));
@@ -267,7 +278,13 @@ describe('initial sync', () => {
       const app = createSchedulerApp(parseEnv(SchedulerEnv, schedulerEnv(prefix, { START_INITIAL_SYNC: 'true' })), { logger });
       await app.start();
       await app.stop();
-      expect(app.boot?.initialSyncs).toEqual([{ sync: 'sample', job: 'sample.initial', action: 'pending', jobId: existing.id, state }]);
+      const initialSyncs = app.boot?.initialSyncs ?? [];
+      expect(initialSyncs.filter((outcome) => outcome.sync === 'sample')).toEqual([{ sync: 'sample', job: 'sample.initial', action: 'pending', jobId: existing.id, state }]);
+      // the other syncs' initial jobs are queued as usual, one each
+      expect(initialSyncs.map((outcome) => outcome.sync).sort()).toEqual(syncsWithInitial);
+      expect(initialSyncs.filter((outcome) => outcome.sync !== 'sample').map((outcome) => outcome.action)).toEqual(
+        syncsWithInitial.filter((sync) => sync !== 'sample').map(() => 'enqueued'),
+      );
       expect((await pendingJobs(queue, 'sample.initial')).map((j) => j.id)).toEqual([existing.id]);
     }
   });
