@@ -80,6 +80,11 @@ export async function startDispoPatcherDemo(context: DemoSyncContext, options: D
   };
 }
 
+/** The demo's contract (test/demo/types.ts): the default setup. */
+export function startDemo(context: DemoSyncContext): Promise<DemoSync> {
+  return startDispoPatcherDemo(context);
+}
+
 if (import.meta.main) {
   const demo = await startDispoPatcherDemo({
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
