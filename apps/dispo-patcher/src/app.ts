@@ -5,7 +5,7 @@ import { createPool, createSyncState } from '@syncfleet/db';
 import { catalogue } from '@syncfleet/jobs';
 import { createLogger, secretsFromEnv, type Logger } from '@syncfleet/log';
 import { createNoopNotifier, createTeamsNotifier, type Notifier } from '@syncfleet/notify';
-import { createWorkerApp, type WorkerApp } from '@syncfleet/runtime';
+import { createWorkerApp, withResources, type WorkerApp } from '@syncfleet/runtime';
 import { createDispoHandlers } from './dispo.handler.ts';
 import { tmpIndexOf, type DispoPatcherConfig } from './env.ts';
 
@@ -43,13 +43,6 @@ export function createDispoPatcherApp(config: DispoPatcherConfig, deps: DispoPat
     max: 2,
     onError: (error) => log.warn({ err: error }, 'postgres pool error (sync state)'),
   });
-  let poolEnded = false;
-  const endPool = async (): Promise<void> => {
-    if (poolEnded) return;
-    poolEnded = true;
-    await pool.end();
-  };
-
   const inner = createWorkerApp({
     appName: APP_NAME,
     catalogue,
@@ -70,35 +63,13 @@ export function createDispoPatcherApp(config: DispoPatcherConfig, deps: DispoPat
     }),
   });
 
-  const app: WorkerApp = {
-    log: inner.log,
-    registry: inner.registry,
-    get healthPort() {
-      return inner.healthPort;
-    },
-    async start() {
-      try {
-        await inner.start();
-      } catch (error) {
-        await endPool();
-        throw error;
-      }
+  return withResources(
+    inner,
+    () => pool.end(),
+    () =>
       log.info(
         { index: config.ALGOLIA_INDEX_NAME, tmpIndex: tmpIndexOf(config), dryRun: config.DISPO_DRY_RUN, emulatedHosts: config.ALGOLIA_HOSTS.length > 0 },
         'dispo-patcher ready',
-      );
-    },
-    async stop() {
-      try {
-        await inner.stop();
-      } finally {
-        await endPool();
-      }
-    },
-    flushLedger: () => inner.flushLedger(),
-    async [Symbol.asyncDispose]() {
-      await app.stop();
-    },
-  };
-  return app;
+      ),
+  );
 }

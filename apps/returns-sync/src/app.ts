@@ -10,7 +10,7 @@ import { createPool, createSyncState, type Pool } from '@syncfleet/db';
 import { catalogue } from '@syncfleet/jobs';
 import { createLogger, secretsFromEnv, type Logger } from '@syncfleet/log';
 import type { Notifier } from '@syncfleet/notify';
-import { CleanupStack, createFleetQueue, createWorkerApp, type WorkerApp } from '@syncfleet/runtime';
+import { CleanupStack, createFleetQueue, createWorkerApp, withResources, type WorkerApp } from '@syncfleet/runtime';
 import type { ReturnsSyncConfig, ReturnsQueue } from './env.ts';
 import { createReturnsHandlers, type ReturnsHandlers } from './returns.handler.ts';
 import { createReturnsSource, returnsPoolOptions } from './returns-source.ts';
@@ -113,43 +113,18 @@ export function createReturnsSyncApp(config: ReturnsSyncConfig, deps: ReturnsSyn
     await resources.release((name, error) => log.warn({ err: error, resource: name }, 'cleanup failed'));
   };
 
-  const app: WorkerApp = {
-    log: inner.log,
-    registry: inner.registry,
-    get healthPort() {
-      return inner.healthPort;
-    },
-    async start() {
-      try {
-        await inner.start();
-      } catch (error) {
-        await releaseResources();
-        throw error;
-      }
-      log.info(
-        {
-          queues,
-          table: config.RETURNS_SOURCE_TABLE,
-          jobType: config.RETURNS_JOB_TYPE,
-          index: config.ALGOLIA_INDEX_NAME,
-          overlapMs: config.RETURNS_OVERLAP,
-          pageSize: config.RETURNS_PAGE_SIZE,
-          emulatedHosts: config.ALGOLIA_HOSTS.length > 0,
-        },
-        'returns-sync ready',
-      );
-    },
-    async stop() {
-      try {
-        await inner.stop();
-      } finally {
-        await releaseResources();
-      }
-    },
-    flushLedger: () => inner.flushLedger(),
-    async [Symbol.asyncDispose]() {
-      await app.stop();
-    },
-  };
-  return app;
+  return withResources(inner, releaseResources, () =>
+    log.info(
+      {
+        queues,
+        table: config.RETURNS_SOURCE_TABLE,
+        jobType: config.RETURNS_JOB_TYPE,
+        index: config.ALGOLIA_INDEX_NAME,
+        overlapMs: config.RETURNS_OVERLAP,
+        pageSize: config.RETURNS_PAGE_SIZE,
+        emulatedHosts: config.ALGOLIA_HOSTS.length > 0,
+      },
+      'returns-sync ready',
+    )
+  );
 }

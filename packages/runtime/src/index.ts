@@ -6,3 +6,4 @@ export { assertValidPayload, createFleetQueue, enqueueJob, InvalidPayloadError, 
 export { bullPrefix, fleetKeys, type FleetKeys } from './keys.ts';
 export { createLedgerFlusher, mergeRunRecords, writeRunRecords, runStatuses, type RunRecord, type RunStatus } from './ledger.ts';
 export { CleanupStack } from './cleanup-stack.ts';
+export { withResources } from './with-resources.ts';
