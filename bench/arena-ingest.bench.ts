@@ -8,7 +8,6 @@
 // process's high-water mark (VmHWM).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createIdempotentProducer, createKafka, createTopics, type Admin } from '@syncfleet/kafka';
@@ -18,6 +17,7 @@ import { createDatabaseFromTemplate, dropDatabase } from '../test/infra/postgres
 import { freePort } from '../test/infra/process.ts';
 import { generateArenaTraffic } from '../test/support/arena-fixtures.ts';
 import type { BenchResult } from './run.ts';
+import { cpuSecondsOf, peakRssMbOf } from './support/processes.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
 const PARTITIONS = 3;
@@ -50,18 +50,6 @@ async function waitCommitted(admin: Admin, groupId: string, topics: string[], hi
     if (Date.now() > deadline) throw new Error(`group ${groupId} did not commit every offset within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 20));
   }
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
-}
-
-function vmHwmMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
-  return kb / 1024;
 }
 
 export async function runArenaIngestBench(n: number): Promise<BenchResult> {
@@ -146,12 +134,12 @@ export async function runArenaIngestBench(n: number): Promise<BenchResult> {
     // CPU used by start-up (imports, connections, group join), left out of the per-message figure
     let startupCpu = 0;
     const startedWatch = setInterval(() => {
-      if (!output.includes('"msg":"first messages received"')) startupCpu = cpuSeconds(app.pid!);
+      if (!output.includes('"msg":"first messages received"')) startupCpu = cpuSecondsOf(app.pid!);
     }, 5);
     const appEnd = await waitCommitted(admin, groups[1]!, arenaTopics, high, 900_000, () => exited);
-    const peakRssMb = vmHwmMb(app.pid!);
+    const peakRssMb = peakRssMbOf(app.pid!);
     clearInterval(startedWatch);
-    const appCpuSeconds = cpuSeconds(app.pid!) - startupCpu;
+    const appCpuSeconds = cpuSecondsOf(app.pid!) - startupCpu;
     const first = output
       .split('\n')
       .filter((l) => l.startsWith('{'))

@@ -18,8 +18,7 @@
 // The emulator keeps the seeded offers in `offers_pristine`; every round copies them (untimed) to
 // `offers_baseline` for the baseline, then to `offers` for the patch, so both always start from
 // the same state. Two rounds, alternating, best of each: these machines share their cores.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -30,7 +29,9 @@ import { catalogue } from '@syncfleet/jobs';
 import { bullPrefix, createFleetQueue, enqueueJob, type RunSummary } from '@syncfleet/runtime';
 import { ensureInfra } from '../test/infra/index.ts';
 import { createDatabaseFromTemplate, dropDatabase } from '../test/infra/postgres.ts';
+import { deletePrefixKeys } from '../test/infra/redis.ts';
 import type { BenchResult } from './run.ts';
+import { cpuSecondsOf, memoryOf, startAlgoliaEmulatorProcess, stopChild, type AlgoliaEmulatorProcess } from './support/processes.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
 const INDEX = 'offers';
@@ -41,43 +42,11 @@ const ROUNDS = 2;
 /** What docker-compose gives the dispo-patcher service (NODE_OPTIONS). */
 const WORKER_NODE_OPTIONS = '--max-old-space-size=160';
 
-interface EmulatorProcess {
-  child: ChildProcess;
-  url: string;
-  appId: string;
-  apiKey: string;
-}
+type EmulatorProcess = AlgoliaEmulatorProcess;
 
 const say = (line: string): void => {
   process.stderr.write(`[dispo-patcher bench] ${line}\n`);
 };
-
-/** The emulator in a process of its own, seeded with `n` offers (the demo's generator, seed 1). */
-async function startEmulator(n: number): Promise<EmulatorProcess> {
-  const child = spawn(
-    process.execPath,
-    [join(repoRoot, 'test/emulators/algolia.ts'), '--port', '0', '--seed-offers', String(n), '--index', PRISTINE_INDEX, '--seed', String(SEED), '--log-capacity', '2000'],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=8192' } },
-  );
-  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-  const lines = createInterface({ input: child.stdout });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the emulator exited (${code}) before it listened`)));
-  });
-  lines.close();
-  const { url, appId, apiKey } = JSON.parse(first) as { url: string; appId: string; apiKey: string };
-  return { child, url, appId, apiKey };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 async function emulatorCounters(emulator: EmulatorProcess): Promise<{ writtenByIndex: Record<string, number> }> {
   const response = await fetch(`${emulator.url}/_emulator/counters`, {
@@ -128,20 +97,6 @@ async function baseline(emulator: EmulatorProcess, n: number): Promise<number> {
   if (written !== n) throw new Error(`baseline wrote ${written} records, not ${n}: the offers' objectIDs are not what the bench expects`);
   await dropIndex(emulator, BASELINE_INDEX);
   return seconds;
-}
-
-function memoryOf(pid: number): { hwmKb: number; rssKb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { hwmKb: field('VmHWM'), rssKb: field('VmRSS') };
-}
-
-/** CPU seconds (user + system) a process has used so far. */
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // fields after the command name (which is in parentheses and may hold spaces): utime is the 12th, stime the 13th
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 interface PatchRun {
@@ -202,12 +157,12 @@ async function startWorker(emulator: EmulatorProcess, redisUrl: string, database
   const events = new QueueEvents('dispo-patcher', { connection: redis.duplicate(), prefix: bullPrefix(prefix) });
   const queue = createFleetQueue(redis, prefix, 'dispo-patcher');
   const close = async (): Promise<void> => {
-    await stopChild(worker);
+    await stopChild(worker, 15_000);
     await queue.obliterate({ force: true }).catch(() => undefined);
     await queue.close();
     await events.close();
     await redis.quit();
-    await cleanKeys(redisUrl, prefix);
+    await deletePrefixKeys(redisUrl, prefix);
   };
   try {
     await ready;
@@ -244,20 +199,6 @@ async function startWorker(emulator: EmulatorProcess, redisUrl: string, database
   };
 }
 
-async function cleanKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 export async function runDispoPatcherBench(n: number): Promise<BenchResult> {
   const infra = await ensureInfra((msg) => say(`[infra] ${msg}`), { kafka: false });
   const dbName = `sf_bench_dispo_${process.pid}`;
@@ -267,7 +208,7 @@ export async function runDispoPatcherBench(n: number): Promise<BenchResult> {
   let worker: BenchWorker | undefined;
   try {
     say(`seeding ${n} offers into the emulator (its own process)...`);
-    emulator = await startEmulator(n);
+    emulator = await startAlgoliaEmulatorProcess(['--seed-offers', String(n), '--index', PRISTINE_INDEX, '--seed', String(SEED), '--log-capacity', '2000']);
     worker = await startWorker(emulator, infra.redisUrl, databaseUrl, prefix);
     const baselineRounds: number[] = [];
     const patchRounds: PatchRun[] = [];
@@ -319,7 +260,7 @@ export async function runDispoPatcherBench(n: number): Promise<BenchResult> {
     };
   } finally {
     await worker?.stop();
-    if (emulator) await stopChild(emulator.child);
+    if (emulator) await stopChild(emulator.child, 15_000);
     await dropDatabase(infra.pgAdminUrl, dbName);
     await infra.stopWhatWeStarted();
   }

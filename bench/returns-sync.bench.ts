@@ -16,8 +16,7 @@
 // Rounds (best of each, alternating): 2 up to 300,000 returns, 1 above (a round of a million
 // takes long). Between rounds the index is dropped, and the next run's window (last end minus the
 // 30-minute overlap) again holds every row.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -31,7 +30,9 @@ import { returnColumns } from '../apps/returns-sync/src/domain/return-record.ts'
 import { ensureInfra } from '../test/infra/index.ts';
 import { createDatabaseFromTemplate, dropDatabase } from '../test/infra/postgres.ts';
 import { seedReturns } from '../test/support/returns.ts';
+import { deletePrefixKeys } from '../test/infra/redis.ts';
 import type { BenchResult } from './run.ts';
+import { cpuSecondsOf, memoryOf, startAlgoliaEmulatorProcess, stopChild, type AlgoliaEmulatorProcess } from './support/processes.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
 const INDEX = 'order_returns';
@@ -58,38 +59,7 @@ const say = (line: string): void => {
   process.stderr.write(`[returns-sync bench] ${line}\n`);
 };
 
-interface EmulatorProcess {
-  child: ChildProcess;
-  url: string;
-  appId: string;
-  apiKey: string;
-}
-
-async function startEmulator(): Promise<EmulatorProcess> {
-  const child = spawn(process.execPath, [join(repoRoot, 'test/emulators/algolia.ts'), '--port', '0', '--log-capacity', '2000'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=8192' },
-  });
-  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-  const lines = createInterface({ input: child.stdout });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`the emulator exited (${code}) before it listened`)));
-  });
-  lines.close();
-  const { url, appId, apiKey } = JSON.parse(first) as { url: string; appId: string; apiKey: string };
-  return { child, url, appId, apiKey };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
-}
+type EmulatorProcess = AlgoliaEmulatorProcess;
 
 function adminClient(emulator: EmulatorProcess) {
   return createAlgoliaClient({ appId: emulator.appId, apiKey: emulator.apiKey, hosts: [emulator.url], timeouts: { connect: 300_000, read: 300_000, write: 300_000 } });
@@ -139,19 +109,6 @@ async function bareKeysetRead(databaseUrl: string, from: Date, to: Date, n: numb
   } finally {
     await client.end();
   }
-}
-
-/** CPU seconds (user + system) a process has used so far (/proc/<pid>/stat, clock ticks of 1/100 s). */
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function memoryOf(pid: number): { hwmKb: number; rssKb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { hwmKb: field('VmHWM'), rssKb: field('VmRSS') };
 }
 
 interface SyncRun {
@@ -223,7 +180,7 @@ async function startFleet(emulator: EmulatorProcess, redisUrl: string, databaseU
     await queue.close();
     await events.close();
     await redis.quit();
-    await cleanKeys(redisUrl, prefix);
+    await deletePrefixKeys(redisUrl, prefix);
   };
   try {
     await Promise.all(workers.map((w) => w.ready()));
@@ -249,20 +206,6 @@ async function startFleet(emulator: EmulatorProcess, redisUrl: string, databaseU
   };
 }
 
-async function cleanKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 export async function runReturnsSyncBench(n: number): Promise<BenchResult> {
   const infra = await ensureInfra((msg) => say(`[infra] ${msg}`), { kafka: false });
   const dbName = `sf_bench_returns_${process.pid}`;
@@ -280,7 +223,7 @@ export async function runReturnsSyncBench(n: number): Promise<BenchResult> {
     await seedReturns(pool, TABLE, { firstId: 1, count: n, from, to });
     await pool.query(`VACUUM ANALYZE ${TABLE}`);
     say(`seeded in ${((Date.now() - seededAt) / 1000).toFixed(1)} s; starting the emulator (its own process) and ${WORKERS} worker processes...`);
-    emulator = await startEmulator();
+    emulator = await startAlgoliaEmulatorProcess(['--log-capacity', '2000']);
     fleet = await startFleet(emulator, infra.redisUrl, databaseUrl, prefix);
     const baselineRounds: number[] = [];
     const syncRounds: SyncRun[] = [];

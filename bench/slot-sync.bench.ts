@@ -14,9 +14,7 @@
 // cores.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { catalogue } from '@syncfleet/jobs';
@@ -25,6 +23,7 @@ import { bullPrefix, createFleetQueue, enqueueJob, type RunSummary } from '@sync
 import { ensureInfra } from '../test/infra/index.ts';
 import { createDatabaseFromTemplate, dropDatabase } from '../test/infra/postgres.ts';
 import type { BenchResult } from './run.ts';
+import { cpuSecondsOf, peakRssMbOf, startJsonLineChild, stopChild } from './support/processes.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
 const ROUNDS = 2;
@@ -34,46 +33,6 @@ const READ_CHUNK = 5000;
 const say = (line: string): void => {
   process.stderr.write(`[slot-sync bench] ${line}\n`);
 };
-
-/** A process of ours that prints one JSON line once it listens. */
-async function startChild(entry: string, args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; info: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [join(repoRoot, entry), ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(chunk));
-  const lines = createInterface({ input: child.stdout });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    child.once('exit', (code) => reject(new Error(`${entry} exited (${code}) before it listened`)));
-  });
-  lines.close();
-  return { child, info: JSON.parse(first) as Record<string, unknown> };
-}
-
-async function stopChild(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-  const code = await exited;
-  clearTimeout(timer);
-  return code;
-}
-
-/** CPU seconds (user + system) a live process has used so far. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
-}
-
-/** VmHWM of a live process, in MB. */
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? Number.NaN);
-  return kb / 1024;
-}
 
 /** The bare pipelined read of the same keys, in the worker's chunks. */
 async function bareRead(redis: Redis, keys: string[]): Promise<number> {
@@ -110,11 +69,11 @@ export async function runSlotSyncBench(n: number): Promise<BenchResult> {
   try {
     // every shift starts today (local time in its location): all of them overlap the default window
     say(`generating ${n} shifts in the WIW emulator`);
-    const wiw = await startChild('test/emulators/wiw.ts', ['--port', '0', '--shifts', String(n), '--seed', '42', '--from-day', '0', '--days', '1'], {
+    const wiw = await startJsonLineChild('test/emulators/wiw.ts', ['--port', '0', '--shifts', String(n), '--seed', '42', '--from-day', '0', '--days', '1'], {
       NODE_OPTIONS: '--max-old-space-size=4096',
     });
     children.push(wiw.child);
-    const registry = await startChild('test/emulators/schema-registry.ts', ['--port', '0']);
+    const registry = await startJsonLineChild('test/emulators/schema-registry.ts', ['--port', '0']);
     children.push(registry.child);
     const wiwUrl = String(wiw.info.url);
     const wiwToken = String(wiw.info.token);
@@ -171,7 +130,7 @@ export async function runSlotSyncBench(n: number): Promise<BenchResult> {
     const initial = await sync();
     const counts = initial.summary.counts ?? {};
     if (counts.published !== n) throw new Error(`the initial load published ${counts.published} of ${n} shifts: ${JSON.stringify(counts)}`);
-    const peakAfterInitial = peakRssMb(worker.pid!);
+    const peakAfterInitial = peakRssMbOf(worker.pid!);
     say(`initial load: ${n} shifts published in ${initial.seconds.toFixed(2)} s (${Math.round(n / initial.seconds)} shifts/s); worker VmHWM ${peakAfterInitial.toFixed(0)} MB`);
     const keys = (await redis.zrange(`${cachePrefix}index`, 0, '-1')).map((id) => `${cachePrefix}${id}`);
     if (keys.length !== n) throw new Error(`the cache index holds ${keys.length} of ${n} shifts`);
@@ -183,9 +142,9 @@ export async function runSlotSyncBench(n: number): Promise<BenchResult> {
     for (let round = 1; round <= ROUNDS; round++) {
       baselineRounds.push(await bareRead(redis, keys));
       await touch(changed, round);
-      const cpuBefore = cpuSeconds(worker.pid!);
+      const cpuBefore = cpuSecondsOf(worker.pid!);
       const measured = await sync();
-      const workerCpu = cpuSeconds(worker.pid!) - cpuBefore;
+      const workerCpu = cpuSecondsOf(worker.pid!) - cpuBefore;
       const c = measured.summary.counts ?? {};
       if (c.fetched !== n || c.changed !== changed || c.published !== changed || c.unchanged !== n - changed) {
         throw new Error(`round ${round}: unexpected counts ${JSON.stringify(c)} (expected ${changed} changed of ${n})`);
@@ -193,7 +152,7 @@ export async function runSlotSyncBench(n: number): Promise<BenchResult> {
       syncRounds.push(measured.seconds);
       say(`round ${round}: ${n} shifts diffed, ${changed} published in ${measured.seconds.toFixed(2)} s (worker CPU ${workerCpu.toFixed(2)} s); bare read ${baselineRounds.at(-1)!.toFixed(3)} s`);
     }
-    const peak = peakRssMb(worker.pid!);
+    const peak = peakRssMbOf(worker.pid!);
     const code = await stopChild(worker);
     if (code !== 0) throw new Error(`the worker exited with ${code}:\n${workerOutput.slice(-4000)}`);
 

@@ -67,3 +67,18 @@ export async function ensureRedis(log: (msg: string) => void = () => undefined):
     },
   };
 }
+
+/** Removes every Redis key of a fleet prefix (a test's or a benchmark's). */
+export async function deletePrefixKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

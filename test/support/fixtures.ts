@@ -3,10 +3,11 @@
 // run worker apps as real processes.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { WorkerEnv, type WorkerConfig } from '@syncfleet/runtime';
 import { createDatabaseFromTemplate, dropDatabase } from '../infra/postgres.ts';
+
+export { deletePrefixKeys } from '../infra/redis.ts';
 
 export function randomSuffix(): string {
   return randomBytes(4).toString('hex');
@@ -42,21 +43,6 @@ export function useTestDatabase(): TestDatabase {
     await dropDatabase(inject('pgAdminUrl'), name);
   });
   return db;
-}
-
-/** Removes every Redis key of a test prefix. */
-export async function deletePrefixKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 export function workerEnv(databaseUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
