@@ -7,6 +7,7 @@
 // emulator, prints the env for the worker, reindexes every two minutes, stops on Ctrl-C.
 import { createAlgoliaClient } from '@syncfleet/algolia';
 import { generateOffers, startAlgoliaEmulator, type AlgoliaRecord } from '../emulators/algolia.ts';
+import { exitOnSignal } from '../support/standalone.ts';
 
 export interface DemoSyncContext {
   redisUrl: string;
@@ -94,14 +95,7 @@ if (import.meta.main) {
     log: (msg) => process.stdout.write(`${msg}\n`),
   });
   process.stdout.write(`env for apps/dispo-patcher:\n${Object.entries(demo.env).map(([k, v]) => `  ${k}=${v}`).join('\n')}\n`);
-  const stop = () => {
-    demo.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignal(() => demo.stop());
   // keep running: reindex every two minutes
   setInterval(() => undefined, 1 << 30);
 }

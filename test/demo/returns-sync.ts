@@ -17,6 +17,7 @@ import { createFleetQueue, enqueueJob } from '@syncfleet/runtime';
 import { startAlgoliaEmulator } from '../emulators/algolia.ts';
 import { seedReturns, touchReturns } from '../support/returns.ts';
 import type { DemoContext, DemoPart } from './types.ts';
+import { exitOnSignal } from '../support/standalone.ts';
 
 export interface ReturnsSyncDemoOptions {
   /** Returns in the table (seeded once: a database that has them already keeps them). */
@@ -139,13 +140,6 @@ if (import.meta.main) {
     log: (msg) => process.stdout.write(`${msg}\n`),
   });
   process.stdout.write(`env for apps/returns-sync:\n${Object.entries(demo.env).map(([k, v]) => `  ${k}=${v}`).join('\n')}\n`);
-  const stop = () => {
-    demo.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignal(() => demo.stop());
   setInterval(() => undefined, 1 << 30);
 }

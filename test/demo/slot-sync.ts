@@ -11,6 +11,7 @@ import { createKafka, createTopics } from '@syncfleet/kafka';
 import { startSchemaRegistryEmulator } from '../emulators/schema-registry.ts';
 import { startWiwEmulator } from '../emulators/wiw.ts';
 import type { DemoContext, DemoPart } from './types.ts';
+import { exitOnSignal } from '../support/standalone.ts';
 
 export interface SlotSyncDemoOptions {
   /** Shifts in the emulator, spread from yesterday to three days ahead. */
@@ -98,13 +99,6 @@ if (import.meta.main) {
   });
   if (brokers.length === 0) process.stdout.write('KAFKA_BROKERS is not set: the topic was not created\n');
   process.stdout.write(`env for apps/slot-sync:\n${Object.entries(demo.env).map(([k, v]) => `  ${k}=${v}`).join('\n')}\n`);
-  const stop = () => {
-    demo.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignal(() => demo.stop());
   setInterval(() => undefined, 1 << 30);
 }

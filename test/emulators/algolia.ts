@@ -18,6 +18,7 @@
 import { parseArgs } from 'node:util';
 import { generateOffers } from './algolia/offers.ts';
 import { startAlgoliaEmulator } from './algolia/server.ts';
+import { exitOnSignal, integerOption, usageError } from '../support/standalone.ts';
 
 export { startAlgoliaEmulator } from './algolia/server.ts';
 export type {
@@ -34,17 +35,8 @@ export type {
 export { AVAILABILITIES, createRandom, generateOffer, generateOffers } from './algolia/offers.ts';
 export type { Offer } from './algolia/offers.ts';
 
-function fail(message: string): never {
-  process.stderr.write(`algolia-emulator: ${message}\n`);
-  process.exit(2);
-}
-
-function integerOption(value: string | undefined, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer between ${min} and ${max}`);
-  return n;
-}
+const TOOL = 'algolia-emulator';
+const fail = (message: string): never => usageError(TOOL, message);
 
 if (import.meta.main) {
   const { values } = parseArgs({
@@ -60,17 +52,17 @@ if (import.meta.main) {
       'task-delay-ms': { type: 'string' },
     },
   });
-  const port = integerOption(values.port, 'port', 0, 65535) ?? 0;
-  const seedOffers = integerOption(values['seed-offers'], 'seed-offers', 0) ?? 0;
-  const seed = integerOption(values.seed, 'seed', 0) ?? 1;
+  const port = integerOption(TOOL, values.port, 'port', 0, 65535) ?? 0;
+  const seedOffers = integerOption(TOOL, values['seed-offers'], 'seed-offers', 0) ?? 0;
+  const seed = integerOption(TOOL, values.seed, 'seed', 0) ?? 1;
   if (values.index === '') fail('--index must not be empty');
   const emulator = await startAlgoliaEmulator({
     port,
     host: values.host,
     appId: values['app-id'],
     apiKey: values['api-key'],
-    logCapacity: integerOption(values['log-capacity'], 'log-capacity', 1),
-    taskDelayMs: integerOption(values['task-delay-ms'], 'task-delay-ms', 0),
+    logCapacity: integerOption(TOOL, values['log-capacity'], 'log-capacity', 1),
+    taskDelayMs: integerOption(TOOL, values['task-delay-ms'], 'task-delay-ms', 0),
   });
   if (seedOffers > 0) {
     const started = performance.now();
@@ -79,12 +71,5 @@ if (import.meta.main) {
     process.stderr.write(`algolia-emulator: seeded ${seedOffers} offers into "${values.index}" in ${seconds.toFixed(1)} s\n`);
   }
   process.stdout.write(`${JSON.stringify({ url: emulator.url, appId: emulator.appId, apiKey: emulator.apiKey })}\n`);
-  const stop = () => {
-    emulator.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignal(() => emulator.close());
 }

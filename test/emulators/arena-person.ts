@@ -11,6 +11,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
+import { exitOnSignal } from '../support/standalone.ts';
 
 export interface ArenaPersonEmulator {
   /** The lookup URL: give it as ARENA_PERSON_LOOKUP_URL. */
@@ -119,12 +120,5 @@ if (import.meta.main) {
   }
   const emulator = await startArenaPersonEmulator({ port, host: values.host });
   process.stdout.write(`${JSON.stringify({ url: emulator.url })}\n`);
-  const stop = () => {
-    emulator.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignal(() => emulator.close());
 }

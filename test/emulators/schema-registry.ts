@@ -22,6 +22,7 @@
 import { parseArgs } from 'node:util';
 import avro from 'avsc';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { exitOnSignal } from '../support/standalone.ts';
 
 export const COMPATIBILITY_LEVELS = ['NONE', 'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE'] as const;
 export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
@@ -395,12 +396,5 @@ if (import.meta.main) {
   }
   const emulator = await startSchemaRegistryEmulator({ port, host: values.host });
   process.stdout.write(`${JSON.stringify({ url: emulator.url })}\n`);
-  const stop = () => {
-    emulator.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignal(() => emulator.close());
 }

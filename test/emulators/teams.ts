@@ -9,6 +9,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
+import { exitOnSignal } from '../support/standalone.ts';
 
 export interface ReceivedCard {
   body: unknown;
@@ -135,12 +136,5 @@ if (import.meta.main) {
     },
   });
   process.stdout.write(`${JSON.stringify({ url: emulator.url })}\n`);
-  const stop = () => {
-    emulator.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignal(() => emulator.close());
 }

@@ -16,23 +16,15 @@
 // GET /_emulator/stats.
 import { parseArgs } from 'node:util';
 import { startWiwEmulator } from './wiw/server.ts';
+import { exitOnSignal, integerOption, usageError } from '../support/standalone.ts';
 
 export { startWiwEmulator } from './wiw/server.ts';
 export type { WiwEmulator, WiwEmulatorOptions, WiwFaults, WiwRequestRecord, WiwShiftStore } from './wiw/server.ts';
 export { createRandom, FIRST_SHIFT_ID, generateWiwData, parseDate, rfc1123 } from './wiw/data.ts';
 export type { WiwDataset, WiwLocation, WiwPosition, WiwShift, WiwSite, WiwUser } from './wiw/data.ts';
 
-function fail(message: string): never {
-  process.stderr.write(`wiw-emulator: ${message}\n`);
-  process.exit(2);
-}
-
-function integerOption(value: string | undefined, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer between ${min} and ${max}`);
-  return n;
-}
+const TOOL = 'wiw-emulator';
+const fail = (message: string): never => usageError(TOOL, message);
 
 if (import.meta.main) {
   const { values } = parseArgs({
@@ -49,23 +41,16 @@ if (import.meta.main) {
   if (values.token === '') fail('--token must not be empty');
   const started = performance.now();
   const emulator = await startWiwEmulator({
-    port: integerOption(values.port, 'port', 0, 65535) ?? 0,
+    port: integerOption(TOOL, values.port, 'port', 0, 65535) ?? 0,
     host: values.host,
     ...(values.token !== undefined ? { token: values.token } : {}),
-    shifts: integerOption(values.shifts, 'shifts', 0, 5_000_000) ?? 200,
-    seed: integerOption(values.seed, 'seed', 0) ?? 1,
-    fromDay: integerOption(values['from-day'], 'from-day', -366, 366) ?? 0,
-    days: integerOption(values.days, 'days', 1, 366) ?? 2,
+    shifts: integerOption(TOOL, values.shifts, 'shifts', 0, 5_000_000) ?? 200,
+    seed: integerOption(TOOL, values.seed, 'seed', 0) ?? 1,
+    fromDay: integerOption(TOOL, values['from-day'], 'from-day', -366, 366) ?? 0,
+    days: integerOption(TOOL, values.days, 'days', 1, 366) ?? 2,
   });
   const seconds = (performance.now() - started) / 1000;
   process.stderr.write(`wiw-emulator: ${emulator.shifts.size} shifts generated in ${seconds.toFixed(1)} s\n`);
   process.stdout.write(`${JSON.stringify({ url: emulator.url, token: emulator.token, shifts: emulator.shifts.size })}\n`);
-  const stop = () => {
-    emulator.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  exitOnSignal(() => emulator.close());
 }
