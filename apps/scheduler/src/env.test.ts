@@ -1,6 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError, parseEnv } from '@syncfleet/config';
+import { catalogue, type JobDefinition } from '@syncfleet/jobs';
 import { SchedulerEnv } from './env.ts';
+
+/** Every scheduled job of the fleet, in catalogue order. */
+const scheduledJobs = (Object.values(catalogue.jobs) as JobDefinition[]).filter((job) => job.schedule !== undefined);
 
 const token = 'a-token-of-24-characters';
 
@@ -18,10 +22,8 @@ describe('SchedulerEnv', () => {
   test('defaults: port 8080 on every interface, auth required, no initial sync, the catalogue schedules', () => {
     const config = parseEnv(SchedulerEnv, { API_TOKEN: token });
     expect(config).toMatchObject({ API_PORT: 8080, API_HOST: '0.0.0.0', AUTH_DISABLED: false, START_INITIAL_SYNC: false, FLEET_PREFIX: 'syncfleet' });
-    expect(config.schedules.map((s) => [s.job, s.enabled, s.source])).toEqual([
-      ['sample.tick', true, 'catalogue'],
-      ['sample.heal', true, 'catalogue'],
-    ]);
+    expect(config.schedules.map((s) => [s.job, s.enabled, s.source])).toEqual(scheduledJobs.map((job) => [job.name, true, 'catalogue']));
+    expect(config.schedules.map((s) => s.job)).toEqual(expect.arrayContaining(['sample.tick', 'sample.heal']));
   });
 
   test('refuses to start open by accident', () => {
@@ -58,9 +60,14 @@ describe('SchedulerEnv', () => {
 
   test('schedule overrides apply', () => {
     const config = parseEnv(SchedulerEnv, { API_TOKEN: token, SAMPLE_HEAL_CRON: '*/10 * * * *', SAMPLE_HEAL_TZ: 'Europe/Paris', SAMPLE_TICK_ENABLED: 'false' });
-    expect(config.schedules).toEqual([
+    expect(config.schedules.filter((s) => s.queue === 'sample')).toEqual([
       { job: 'sample.tick', queue: 'sample', enabled: false, schedule: { every: 60_000 }, source: 'catalogue' },
       { job: 'sample.heal', queue: 'sample', enabled: true, schedule: { pattern: '*/10 * * * *', tz: 'Europe/Paris' }, source: 'SAMPLE_HEAL_CRON' },
     ]);
+    // the other syncs keep their catalogue schedules
+    const others = config.schedules.filter((s) => s.queue !== 'sample');
+    expect(others.map((s) => [s.job, s.enabled, s.schedule, s.source])).toEqual(
+      scheduledJobs.filter((job) => job.queue !== 'sample').map((job) => [job.name, true, job.schedule, 'catalogue']),
+    );
   });
 });
