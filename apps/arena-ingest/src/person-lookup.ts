@@ -4,8 +4,7 @@
 //
 // Found persons are kept in a bounded in-memory cache (least recently used out first, with a time
 // to live), so a participant's second message does not cost a request.
-import http from 'node:http';
-import https from 'node:https';
+import { Pool } from 'undici';
 import type { PersonResult } from './domain/processing-view.ts';
 
 export interface PersonLookup {
@@ -32,10 +31,12 @@ interface HttpAnswer {
   body: string;
 }
 
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+
 /** Network failures as a reason without the host or URL (error codes only). */
 function failureReason(error: unknown, timeoutMs: number): string {
   const code = (error as { code?: unknown } | undefined)?.code;
-  if (code === 'ETIMEDOUT_LOOKUP') return `no answer within ${timeoutMs} ms`;
+  if ((typeof code === 'string' && TIMEOUT_CODES.has(code)) || (error as { name?: unknown } | undefined)?.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
   return typeof code === 'string' ? `network error ${code}` : `network error (${error instanceof Error ? error.name : typeof error})`;
 }
 
@@ -61,23 +62,21 @@ export function createPersonLookup(options: PersonLookupOptions): PersonLookup {
     while (cache.size > options.cacheSize) cache.delete(cache.keys().next().value!);
   };
 
-  // node:http with kept-alive connections: a lookup costs a fraction of what fetch() costs per request
+  // undici's pool of kept-alive connections: a lookup costs a fraction of what node:http (let alone
+  // fetch()) costs per request, and the pool never opens more than `concurrency` connections
   const base = new URL(options.url);
-  const transport = base.protocol === 'https:' ? https : http;
-  const agent = new transport.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const pool = new Pool(base.origin, {
+    connections: options.concurrency,
+    headersTimeout: options.timeoutMs,
+    bodyTimeout: options.timeoutMs,
+    connectTimeout: options.timeoutMs,
+  });
 
-  const get = (url: URL): Promise<HttpAnswer> =>
-    new Promise((resolve, reject) => {
-      const request = transport.get(url, { agent, headers, timeout: options.timeoutMs }, (response) => {
-        let body = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (body += chunk));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
-        response.on('error', reject);
-      });
-      request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT_LOOKUP' })));
-      request.on('error', reject);
-    });
+  const get = async (path: string): Promise<HttpAnswer> => {
+    // undici's own timeouts are coarse (about a second): the signal bounds the whole request
+    const response = await pool.request({ method: 'GET', path, headers, signal: AbortSignal.timeout(options.timeoutMs) });
+    return { status: response.statusCode, body: await response.body.text() };
+  };
 
   const fetchOne = async (personId: string): Promise<PersonResult> => {
     const url = new URL(base);
@@ -85,7 +84,7 @@ export function createPersonLookup(options: PersonLookupOptions): PersonLookup {
     requests += 1;
     let answer: HttpAnswer;
     try {
-      answer = await get(url);
+      answer = await get(`${url.pathname}${url.search}`);
     } catch (error) {
       return { kind: 'failed', reason: failureReason(error, options.timeoutMs) };
     }
@@ -107,7 +106,7 @@ export function createPersonLookup(options: PersonLookupOptions): PersonLookup {
       return requests;
     },
     close() {
-      agent.destroy();
+      void pool.destroy();
     },
     async lookup(personIds) {
       const results = new Map<string, PersonResult>();
