@@ -61,6 +61,23 @@ describe('JsonArraySplitter', () => {
     }
   });
 
+  test('runs of backslashes before a quote, cut anywhere, once or twice (strings are skipped to their closing quote)', () => {
+    const tricky = [
+      { id: 11, a: '\\', b: '\\\\', c: '\\"', d: '"\\"\\\\"', e: 'x\\\\\\"y', f: '}]"{[' },
+      { '\\': 1, 'i\\d': 2, 'id\\': 3, '"id"': 4, i: '\\', id: 12, d: '"' },
+      { 'a"b': '\\"', id: 13, 'long key \\" with } and ]': '\\\\\\\\' },
+    ];
+    const text = JSON.stringify({ before: 'a \\" b', shifts: tricky, after: ['\\'] });
+    const length = encoder.encode(text).length;
+    for (let first = 1; first < length; first++) {
+      for (let second = first; second < length; second += first < 40 ? 1 : 7) {
+        const found = splitWithIds(text, [first, second]);
+        expect(found.map((e) => e.value), `cuts at ${first} and ${second}`).toEqual(tricky);
+        expect(found.map((e) => e.id), `cuts at ${first} and ${second}`).toEqual([11, 12, 13]);
+      }
+    }
+  });
+
   test('one byte at a time, and with pretty-printed whitespace', () => {
     const bytes = encoder.encode(document).length;
     expect(split(document, Array.from({ length: bytes }, (_, i) => i))).toEqual(shifts);

@@ -95,18 +95,20 @@ export class JsonArraySplitter {
     let elementStart = this.#carry.length > 0 ? 0 : -1;
     let keyStart = -1;
     for (let i = 0; i < length; i++) {
-      if (inString && !escape && keyLength < 0 && this.#keyParts === undefined) {
-        // the common case, a plain string value: skip to its next quote or backslash in a tight loop
-        let b = chunk[i]!;
-        while (b !== QUOTE && b !== BACKSLASH) {
-          if (++i === length) break;
-          b = chunk[i]!;
-        }
-        if (i === length) break;
-      }
-      const byte = chunk[i]!;
       if (inString) {
-        // inside a string only a quote or a backslash matter
+        if (keyLength < 0 && this.#keyParts === undefined) {
+          // the rest of a string that began in an earlier chunk
+          i = skipString(chunk, escape ? i + 1 : i);
+          if (i >= length) {
+            escape = i > length;
+            break;
+          }
+          escape = false;
+          inString = false;
+          continue;
+        }
+        // a member name being read: byte by byte
+        const byte = chunk[i]!;
         if (escape) {
           escape = false;
           keyLength = -1; // an escaped key is not a plain `id`
@@ -127,6 +129,7 @@ export class JsonArraySplitter {
         }
         continue;
       }
+      const byte = chunk[i]!;
       if (afterIdColon) {
         // the value of `"id":`
         if (byte >= DIGIT_0 && byte <= DIGIT_9) {
@@ -140,12 +143,23 @@ export class JsonArraySplitter {
       }
       switch (byte) {
         case QUOTE:
-          inString = true;
           if (depth === 1) {
+            // a member name of the document: read byte by byte
+            inString = true;
             this.#keyParts = [];
             keyStart = i + 1;
-          } else if (expectKey && depth === arrayDepth + 1) {
+          } else if (expectKey && depth === arrayDepth + 1 && i + 3 >= length) {
+            // a member name of the element, cut by the chunk's end before it could be told from `id`
+            inString = true;
             keyLength = 0;
+          } else {
+            if (expectKey && depth === arrayDepth + 1) keyIsId = chunk[i + 1] === LETTER_I && chunk[i + 2] === LETTER_D && chunk[i + 3] === QUOTE;
+            // the common case: skip to the closing quote
+            i = skipString(chunk, i + 1);
+            if (i >= length) {
+              inString = true;
+              escape = i > length;
+            }
           }
           expectKey = false;
           break;
@@ -184,7 +198,8 @@ export class JsonArraySplitter {
               bytes = concat(this.#carry);
               this.#carry = [];
             } else {
-              bytes = chunk.subarray(elementStart, i + 1);
+              // a plain view (not a Buffer's subarray: that costs a Buffer per element)
+              bytes = new Uint8Array(chunk.buffer, chunk.byteOffset + elementStart, i + 1 - elementStart);
             }
             out.push({ bytes, id: this.#id });
             this.#id = undefined;
@@ -223,6 +238,23 @@ export class JsonArraySplitter {
     if (this.#inString || this.#depth !== 0) throw new SyntaxError('the JSON document ended early');
     if (!this.#found) throw new SyntaxError(`the JSON document has no "${this.#member}" array`);
   }
+}
+
+/**
+ * The index of the quote that closes the string whose contents `chunk` holds from `from` on (not an
+ * escaped byte); `chunk.length` when the chunk ends inside the string, `chunk.length + 1` when it
+ * ends just after a backslash (the next chunk's first byte is escaped). A tight loop: the strings
+ * of a shift are short (a native indexOf per string costs more than it saves).
+ */
+function skipString(chunk: Uint8Array, from: number): number {
+  const length = chunk.length;
+  let i = from;
+  while (i < length) {
+    const byte = chunk[i]!;
+    if (byte === QUOTE) return i;
+    i += byte === BACKSLASH ? 2 : 1;
+  }
+  return i;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
