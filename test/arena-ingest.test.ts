@@ -433,8 +433,17 @@ describe('malformed messages', () => {
       { key: 'x', value: JSON.stringify({ table: DE, op_type: 'X', pos: nextPos(), after: {} }) },
       de(133, 1030, 7033, { REG_DATO: 'yesterday' }),
       de(134, 1030, 7034),
+      // jsonb refuses \u0000 and unpaired surrogates: stored cleaned, never a failed chunk
+      de(135, 1030, 7035, { BEGRUNNELSE_BESTILLING: 'a\u0000b \ud800 c', ['MOD\udc00']: 'x' }),
     ]);
-    for (const id of ['130', '131', '132', '134']) await statusesOf(DE, id, ['HANDLED']);
+    for (const id of ['130', '131', '132', '134', '135']) await statusesOf(DE, id, ['HANDLED']);
+    const stored = await db.pool.query<{ id: string; after: Record<string, unknown>; before: unknown }>(
+      `SELECT arena_id AS id, after, before FROM arena_data WHERE arena_table_name = $1 AND arena_id IN ('134', '135') ORDER BY arena_id`,
+      [DE],
+    );
+    // as it came (from the message's own text), and cleaned
+    expect(stored.rows[0]).toEqual({ id: '134', after: deltakerRow(134, 1030, 7034), before: null });
+    expect(stored.rows[1]!.after).toEqual({ ...deltakerRow(135, 1030, 7035), BEGRUNNELSE_BESTILLING: 'ab \ufffd c', ['MOD\ufffd']: 'x' });
     const [bad] = await statusesOf(DE, '133', ['INVALID']);
     expect(bad!.note).toBe('REG_DATO unreadable');
     const { rows } = await db.pool.query<DataRow>(`SELECT * FROM arena_data WHERE operation_pos IS NULL AND kafka_topic = $1 ORDER BY kafka_offset`, [topics.deltaker]);

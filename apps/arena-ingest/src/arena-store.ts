@@ -259,6 +259,8 @@ export interface NewMessageRow {
   attempted: boolean;
   before: RowData | null;
   after: RowData | null;
+  /** The message's JSON text, when `before` and `after` are stored from it as they are (`ArenaMessage.source`). */
+  source: string | null;
   note: string | null;
   topic: string;
   partition: number;
@@ -269,13 +271,15 @@ export interface NewMessageRow {
 
 /**
  * Inserts the messages of a chunk in one statement; a message stored already is left as it is. The
- * rows travel as one JSON document (the row data inside it as JSON objects, not strings in arrays):
- * one serialisation in Node, one parse in Postgres.
+ * rows travel as one JSON document, each message's own JSON text spliced in as it came (`e`; its
+ * `before` and `after` are taken from it) or, when it had to be cleaned, its parsed row data: one
+ * parse in Postgres, and no serialisation of the row data in Node.
  */
 export async function insertMessages(client: Queryable, rows: readonly NewMessageRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const document = JSON.stringify(
-    rows.map((r) => ({
+  const parts: string[] = [];
+  for (const r of rows) {
+    const fields = JSON.stringify({
       t: r.table,
       a: r.arenaId,
       o: r.operation,
@@ -284,23 +288,27 @@ export async function insertMessages(client: Queryable, rows: readonly NewMessag
       s: r.status,
       n: r.attempts,
       att: r.attempted,
-      b: r.before,
-      af: r.after,
+      ...(r.source === null ? { b: r.before, af: r.after } : {}),
       note: r.note,
       kt: r.topic,
       kp: r.partition,
       ko: r.offset,
       raw: r.raw === null ? null : r.raw.toString('hex'),
-    })),
-  );
+    });
+    // the source was parsed by JSON.parse already: it is one JSON value
+    parts.push(r.source === null ? fields : `${fields.slice(0, -1)},"e":${r.source}}`);
+  }
   const result = await client.query(
     `INSERT INTO arena_data (arena_table_name, arena_id, operation_type, operation_pos, operation_timestamp, ingest_status, ingest_attempts,
                              last_attempted, before, after, note, kafka_topic, kafka_partition, kafka_offset, raw_value)
-     SELECT t, a, o, p, ts::timestamp, s, n, CASE WHEN att THEN now() END, b, af, note, kt, kp, ko, decode(raw, 'hex')
+     SELECT t, a, o, p, ts::timestamp, s, n, CASE WHEN att THEN now() END,
+            CASE WHEN e IS NULL THEN b WHEN jsonb_typeof(e -> 'before') = 'object' THEN e -> 'before' END,
+            CASE WHEN e IS NULL THEN af WHEN jsonb_typeof(e -> 'after') = 'object' THEN e -> 'after' END,
+            note, kt, kp, ko, decode(raw, 'hex')
        FROM jsonb_to_recordset($1::jsonb)
-            AS m(t text, a text, o text, p text, ts text, s text, n int, att bool, b jsonb, af jsonb, note text, kt text, kp int, ko bigint, raw text)
+            AS m(t text, a text, o text, p text, ts text, s text, n int, att bool, b jsonb, af jsonb, e jsonb, note text, kt text, kp int, ko bigint, raw text)
      ON CONFLICT DO NOTHING`,
-    [document],
+    [`[${parts.join(',')}]`],
   );
   return result.rowCount ?? 0;
 }

@@ -271,7 +271,7 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
           entries.push({
             key: undefined,
             row: undefined,
-            insert: { table: null, arenaId: null, operation: null, pos: null, opTs: null, before: null, after: null, note: `unparsable message: ${parsed.reason}`, raw: record.value ?? Buffer.alloc(0), ...coordinates },
+            insert: { table: null, arenaId: null, operation: null, pos: null, opTs: null, before: null, after: null, source: null, note: `unparsable message: ${parsed.reason}`, raw: record.value ?? Buffer.alloc(0), ...coordinates },
           });
           continue;
         }
@@ -292,7 +292,7 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
             m.problems.length === 0 && isArenaTable(table) && m.arenaId !== null && data !== null
               ? { ref: keyText, table, operation: m.operation, pos: m.pos, arenaId: m.arenaId, data, attempts: 0, previousStatus: 'NEW' }
               : undefined,
-          insert: { table: m.table, arenaId: m.arenaId, operation: m.operation, pos: m.pos, opTs: m.opTs, before: m.before, after: m.after, note: processable ? null : m.problems.join('; '), raw: null, ...coordinates },
+          insert: { table: m.table, arenaId: m.arenaId, operation: m.operation, pos: m.pos, opTs: m.opTs, before: m.before, after: m.after, source: m.source, note: processable ? null : m.problems.join('; '), raw: null, ...coordinates },
         });
       }
 

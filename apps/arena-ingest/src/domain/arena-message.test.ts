@@ -27,6 +27,7 @@ describe('parseArenaEnvelope', () => {
         before: null,
         after: { TILTAKDELTAKER_ID: 42, PERSON_ID: 7 },
         problems: [],
+        source: envelope(),
       },
     });
   });
@@ -46,6 +47,19 @@ describe('parseArenaEnvelope', () => {
       expect(parsed.message.operation).toBe('CREATED');
       expect(parsed.message.after).toEqual({ TILTAKDELTAKER_ID: 42, LOKALTNAVN: 'AB' });
     }
+  });
+
+  test('escaped unpaired surrogates become U+FFFD; a message that needed cleaning has no verbatim source', () => {
+    const raw = envelope({ after: { TILTAKDELTAKER_ID: 42, BEGRUNNELSE: 'x\ud800y', ['K\udfff']: 1, PAIR: '\ud83d\ude00' } });
+    expect(raw).toContain('\\ud800');
+    const parsed = parseArenaEnvelope(raw);
+    expect(parsed.ok && parsed.message.after).toEqual({ TILTAKDELTAKER_ID: 42, BEGRUNNELSE: 'x\ufffdy', ['K\ufffd']: 1, PAIR: '\ud83d\ude00' });
+    expect(parsed.ok && parsed.message.source).toBeNull();
+    const nul = parseArenaEnvelope(envelope({ after: { TILTAKDELTAKER_ID: 42, NOTE: 'a\u0000b' } }));
+    expect(nul.ok && nul.message.source).toBeNull();
+    // raw NUL characters are stripped from the text itself: the rest can be stored as it came
+    const rawNul = parseArenaEnvelope(envelope().replace('"I"', '"I\u0000"'));
+    expect(rawNul.ok && rawNul.message.source).toBe(envelope());
   });
 
   test('positions keep every digit above 2^53, shorter ones are zero-padded', () => {

@@ -45,6 +45,12 @@ export interface ArenaMessage {
   before: RowData | null;
   after: RowData | null;
   problems: string[];
+  /**
+   * The message's JSON text when Postgres can take `before` and `after` from it as they are (no
+   * `\u0000` escape, no surrogate escape that might be unpaired: jsonb refuses both); else null,
+   * and the parsed (cleaned) objects are stored instead.
+   */
+  source: string | null;
 }
 
 export type ParsedEnvelope = { ok: true; message: ArenaMessage } | { ok: false; reason: string };
@@ -56,17 +62,23 @@ function isRecord(value: unknown): value is RowData {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Drops NUL characters from every string of a parsed value (jsonb cannot hold them). */
-function withoutNulStrings(value: unknown): unknown {
-  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
-  if (Array.isArray(value)) return value.map(withoutNulStrings);
+/** A string without NUL characters and with every unpaired surrogate replaced by U+FFFD. */
+const cleanString = (text: string): string => (text.includes('\u0000') ? text.replaceAll('\u0000', '') : text).toWellFormed();
+
+/** Every string (keys too) of a parsed value cleaned: what jsonb accepts. */
+function withCleanStrings(value: unknown): unknown {
+  if (typeof value === 'string') return cleanString(value);
+  if (Array.isArray(value)) return value.map(withCleanStrings);
   if (isRecord(value)) {
     const out: RowData = {};
-    for (const [key, inner] of Object.entries(value)) out[key.replaceAll('\u0000', '')] = withoutNulStrings(inner);
+    for (const [key, inner] of Object.entries(value)) out[cleanString(key)] = withCleanStrings(inner);
     return out;
   }
   return value;
 }
+
+/** A `\u0000` escape or a surrogate escape (`\uD800`-`\uDFFF`): the parsed strings need cleaning. */
+const escapesToClean = /\\u(?:0000|[dD][89a-fA-F])/;
 
 /** A position as its 20-digit text; undefined when it is not a non-negative whole number of at most 20 digits. */
 export function normalizePos(value: unknown): string | undefined {
@@ -98,8 +110,10 @@ export function parseArenaEnvelope(value: Buffer | string | null | undefined): P
   } catch (error) {
     return { ok: false, reason: `not JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
-  // the escape sequence \u0000 survives the strip above as text and becomes NUL when parsed
-  if (text.includes('\\u0000')) parsed = withoutNulStrings(parsed);
+  // the escape sequence \u0000 survives the strip above as text and becomes NUL when parsed; an
+  // escaped lone surrogate becomes a string that is not well-formed: both are cleaned
+  const verbatim = !escapesToClean.test(text);
+  if (!verbatim) parsed = withCleanStrings(parsed);
   if (!isRecord(parsed)) return { ok: false, reason: 'not a JSON object' };
   const { table, op_type: opType, op_ts: opTs, pos } = parsed;
   if (typeof table !== 'string' || table.trim() === '') return { ok: false, reason: 'no table' };
@@ -120,7 +134,7 @@ export function parseArenaEnvelope(value: Buffer | string | null | undefined): P
   if (data && isArenaTable(table) && arenaId === null) problems.push(`${arenaIdField[table]} missing`);
   return {
     ok: true,
-    message: { table, operation, pos: normalizedPos, opTs: validOpTs ? (opTs) : null, arenaId, before, after, problems },
+    message: { table, operation, pos: normalizedPos, opTs: validOpTs ? opTs : null, arenaId, before, after, problems, source: verbatim ? text : null },
   };
 }
 
