@@ -123,6 +123,8 @@ export async function runArenaIngestBench(n: number): Promise<BenchResult> {
         ARENA_TOPIC_HIST_DELTAKER: topics.hist,
         AMT_TOPIC: topics.amt,
         ARENA_PERSON_LOOKUP_URL: persons.url,
+        // tuning experiments: BENCH_APP_ENV='{"ARENA_CHUNK_SIZE":"2000"}' adds to (or overrides) the app's env
+        ...(JSON.parse(process.env.BENCH_APP_ENV ?? '{}') as Record<string, string>),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -6,7 +6,6 @@
 import {
   Kafka,
   logLevel,
-  Partitioners,
   type Admin,
   type ITopicConfig,
   type KafkaConfig,
@@ -14,8 +13,10 @@ import {
   type ProducerConfig,
 } from 'kafkajs';
 import { kafkajsLogCreator, type KafkaLogger } from './logger.ts';
+import { javaCompatiblePartitioner } from './partitioner.ts';
 
 export { kafkajsLogCreator, type KafkaLogger } from './logger.ts';
+export { javaCompatiblePartitioner } from './partitioner.ts';
 export { logLevel } from 'kafkajs';
 export type { Admin, Consumer, EachMessagePayload, Kafka, Message, Producer } from 'kafkajs';
 
@@ -63,7 +64,7 @@ export async function createTopics(admin: Admin, topics: TopicSpec[]): Promise<b
  * A producer that writes each message exactly once per partition and in order: idempotent (the broker
  * drops retried duplicates by producer id + sequence), one request in flight per broker (ordering
  * under retries), unbounded retries (kafkajs's default for idempotence) and Kafka's default murmur2
- * partitioner, chosen explicitly. `send()` must use acks -1 (all in-sync replicas): that is kafkajs's
+ * partitioner, chosen explicitly (`javaCompatiblePartitioner`: the same partitions, faster). `send()` must use acks -1 (all in-sync replicas): that is kafkajs's
  * default, and kafkajs rejects any other value on an idempotent producer.
  */
 export function createIdempotentProducer(
@@ -71,7 +72,7 @@ export function createIdempotentProducer(
   config: Omit<ProducerConfig, 'idempotent' | 'maxInFlightRequests' | 'transactionalId'> = {},
 ): Producer {
   return kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: javaCompatiblePartitioner,
     ...config,
     idempotent: true,
     maxInFlightRequests: 1,
