@@ -15,7 +15,9 @@ export const javaCompatiblePartitioner: ICustomPartitioner = () => {
     const { message, partitionMetadata } = args;
     if (message.partition !== null && message.partition !== undefined) return message.partition;
     if (message.key === null || message.key === undefined) return unkeyed(args);
-    // a string key is hashed as its UTF-8 bytes, as kafkajs and the Java client do
-    return (murmurhash.v2(message.key, SEED) & 0x7fffffff) % partitionMetadata.length;
+    // a string key is hashed as its UTF-8 bytes, as kafkajs and the Java client do (a Buffer is
+    // cheaper to make here than the TextEncoder murmurhash would create per call)
+    const key = typeof message.key === 'string' ? Buffer.from(message.key) : message.key;
+    return (murmurhash.v2(key, SEED) & 0x7fffffff) % partitionMetadata.length;
   };
 };
