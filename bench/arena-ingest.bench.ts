@@ -48,7 +48,7 @@ async function waitCommitted(admin: Admin, groupId: string, topics: string[], hi
     const problem = failed?.();
     if (problem) throw new Error(problem);
     if (Date.now() > deadline) throw new Error(`group ${groupId} did not commit every offset within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

@@ -1,5 +1,7 @@
 // Every SQL statement of arena-ingest. A chunk of messages costs a fixed number of statements,
-// whatever its size: values travel as arrays and are expanded with `unnest`.
+// whatever its size: values travel as arrays and are expanded with `unnest`. The statements of the
+// chunk path are named (prepared once per connection): Postgres does not parse and plan them again
+// for every chunk.
 import type { Pool, PoolClient } from '@syncfleet/db';
 import { arenaTables, type ArenaTable, type IngestStatus, type Operation, type RowData } from './domain/arena-message.ts';
 import type { RowOutcome } from './domain/process-chunk.ts';
@@ -25,12 +27,13 @@ export async function lockKeys(client: Queryable, exclusive: Iterable<string>, s
     isShared.push(true);
   }
   if (keys.length === 0) return;
-  await client.query(
-    `SELECT CASE WHEN exclusive THEN pg_advisory_xact_lock(h) ELSE pg_advisory_xact_lock_shared(h) END
+  await client.query({
+    name: 'arena-ingest:lock',
+    text: `SELECT CASE WHEN exclusive THEN pg_advisory_xact_lock(h) ELSE pg_advisory_xact_lock_shared(h) END
        FROM (SELECT hashtextextended(k, 0) AS h, bool_or(NOT s) AS exclusive
                FROM unnest($1::text[], $2::bool[]) AS t(k, s) GROUP BY 1 ORDER BY 1) AS ordered`,
-    [keys, isShared],
-  );
+    values: [keys, isShared],
+  });
 }
 
 export interface MessageKey {
@@ -56,12 +59,13 @@ export interface ParticipantMessage {
  */
 export async function loadParticipantMessages(client: Queryable, participants: ReadonlyArray<{ table: string; arenaId: string }>): Promise<ParticipantMessage[]> {
   if (participants.length === 0) return [];
-  const { rows } = await client.query<{ t: string; a: string; o: Operation; p: string; id: string; s: IngestStatus }>(
-    `SELECT d.arena_table_name AS t, d.arena_id AS a, d.operation_type AS o, d.operation_pos AS p, d.id, d.ingest_status AS s
+  const { rows } = await client.query<{ t: string; a: string; o: Operation; p: string; id: string; s: IngestStatus }>({
+    name: 'arena-ingest:participant-messages',
+    text: `SELECT d.arena_table_name AS t, d.arena_id AS a, d.operation_type AS o, d.operation_pos AS p, d.id, d.ingest_status AS s
        FROM (SELECT DISTINCT t, a FROM unnest($1::text[], $2::text[]) AS k(t, a)) AS k
        JOIN arena_data d ON d.arena_id = k.a AND d.arena_table_name = k.t`,
-    [participants.map((p) => p.table), participants.map((p) => p.arenaId)],
-  );
+    values: [participants.map((p) => p.table), participants.map((p) => p.arenaId)],
+  });
   return rows.map((r) => ({ table: r.t, arenaId: r.a, operation: r.o, pos: r.p, id: r.id, status: r.s }));
 }
 
@@ -90,28 +94,31 @@ export async function loadSnapshot(
   const newestHandled = new Map<string, string>();
 
   if (query.gjennomforingIds.size > 0) {
-    const { rows } = await client.query<{ arena_id: string; id: string; tiltakskode: string; tiltakstatuskode: string | null; is_valid: boolean; dato_fra: string | null; dato_til: string | null }>(
-      `SELECT arena_id, id, tiltakskode, tiltakstatuskode, is_valid, to_char(dato_fra, 'YYYY-MM-DD') AS dato_fra, to_char(dato_til, 'YYYY-MM-DD') AS dato_til
+    const { rows } = await client.query<{ arena_id: string; id: string; tiltakskode: string; tiltakstatuskode: string | null; is_valid: boolean; dato_fra: string | null; dato_til: string | null }>({
+      name: 'arena-ingest:gjennomforinger',
+      text: `SELECT arena_id, id, tiltakskode, tiltakstatuskode, is_valid, to_char(dato_fra, 'YYYY-MM-DD') AS dato_fra, to_char(dato_til, 'YYYY-MM-DD') AS dato_til
          FROM gjennomforing WHERE arena_id = ANY($1::text[])`,
-      [[...query.gjennomforingIds]],
-    );
+      values: [[...query.gjennomforingIds]],
+    });
     for (const r of rows) {
       gjennomforinger.push({ arenaId: r.arena_id, id: r.id, tiltakskode: r.tiltakskode, tiltakstatuskode: r.tiltakstatuskode, isValid: r.is_valid, datoFra: r.dato_fra, datoTil: r.dato_til });
     }
   }
   if (query.deltakerIds.size > 0) {
-    const { rows } = await client.query<{ arena_id: string; amt_id: string }>(
-      'SELECT arena_id, amt_id FROM arena_deltaker_id_translation WHERE arena_id = ANY($1::text[])',
-      [[...query.deltakerIds]],
-    );
+    const { rows } = await client.query<{ arena_id: string; amt_id: string }>({
+      name: 'arena-ingest:deltaker-ids',
+      text: 'SELECT arena_id, amt_id FROM arena_deltaker_id_translation WHERE arena_id = ANY($1::text[])',
+      values: [[...query.deltakerIds]],
+    });
     for (const r of rows) deltakerIds.push([r.arena_id, r.amt_id]);
   }
   if (query.histIds.size > 0 || query.deltakerIds.size > 0) {
-    const { rows } = await client.query<{ hist_arena_id: string; amt_id: string; deltaker_arena_id: string | null }>(
-      `SELECT hist_arena_id, amt_id, deltaker_arena_id FROM arena_hist_deltaker_id_translation
+    const { rows } = await client.query<{ hist_arena_id: string; amt_id: string; deltaker_arena_id: string | null }>({
+      name: 'arena-ingest:hist-links',
+      text: `SELECT hist_arena_id, amt_id, deltaker_arena_id FROM arena_hist_deltaker_id_translation
         WHERE hist_arena_id = ANY($1::text[]) OR deltaker_arena_id = ANY($2::text[])`,
-      [[...query.histIds], [...query.deltakerIds]],
-    );
+      values: [[...query.histIds], [...query.deltakerIds]],
+    });
     for (const r of rows) histLinks.push({ histArenaId: r.hist_arena_id, amtId: r.amt_id, deltakerArenaId: r.deltaker_arena_id });
   }
   if (query.histPersonIds.size > 0) {
@@ -125,12 +132,13 @@ export async function loadSnapshot(
       dato_til: string | null;
       dato_statusendring: string | null;
       status: AmtStatus;
-    }>(
-      `SELECT source_table, arena_id, id, person_id, gjennomforing_arena_id, to_char(dato_fra, '${ARENA_DATE_TIME}') AS dato_fra,
+    }>({
+      name: 'arena-ingest:hist-deltakere',
+      text: `SELECT source_table, arena_id, id, person_id, gjennomforing_arena_id, to_char(dato_fra, '${ARENA_DATE_TIME}') AS dato_fra,
               to_char(dato_til, '${ARENA_DATE_TIME}') AS dato_til, to_char(dato_statusendring, '${ARENA_DATE_TIME}') AS dato_statusendring, status
          FROM deltaker WHERE person_id = ANY($1::text[])`,
-      [[...query.histPersonIds]],
-    );
+      values: [[...query.histPersonIds]],
+    });
     for (const r of rows) {
       deltakere.push({
         sourceTable: r.source_table,
@@ -181,22 +189,24 @@ export async function writeEffects(client: Queryable, effects: readonly Effect[]
   }
   let released = 0;
   if (releases.size > 0) {
-    const result = await client.query(
-      `UPDATE arena_data SET ingest_status = 'RETRY', ingest_attempts = 0, ingested_timestamp = now(),
+    const result = await client.query({
+      name: 'arena-ingest:release-waiting',
+      text: `UPDATE arena_data SET ingest_status = 'RETRY', ingest_attempts = 0, ingested_timestamp = now(),
               note = 'released: gjennomføring ' || (COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID') || ' is valid now'
         WHERE ingest_status = 'WAITING' AND (COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID') = ANY($1::text[])`,
-      [[...releases]],
-    );
+      values: [[...releases]],
+    });
     released = result.rowCount ?? 0;
   }
   if (gjennomforinger.length > 0) {
     const rows = lastByKey(gjennomforinger, (g) => g.arenaId);
-    await client.query(
-      `INSERT INTO gjennomforing (arena_id, id, tiltakskode, tiltakstatuskode, is_valid, dato_fra, dato_til)
+    await client.query({
+      name: 'arena-ingest:upsert-gjennomforinger',
+      text: `INSERT INTO gjennomforing (arena_id, id, tiltakskode, tiltakstatuskode, is_valid, dato_fra, dato_til)
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::bool[], $6::date[], $7::date[])
        ON CONFLICT (arena_id) DO UPDATE SET tiltakskode = excluded.tiltakskode, tiltakstatuskode = excluded.tiltakstatuskode,
          is_valid = excluded.is_valid, dato_fra = excluded.dato_fra, dato_til = excluded.dato_til, updated_at = now()`,
-      [
+      values: [
         rows.map((g) => g.arenaId),
         rows.map((g) => g.id),
         rows.map((g) => g.tiltakskode),
@@ -205,33 +215,36 @@ export async function writeEffects(client: Queryable, effects: readonly Effect[]
         rows.map((g) => g.datoFra),
         rows.map((g) => g.datoTil),
       ],
-    );
+    });
   }
   if (translations.length > 0) {
     const rows = lastByKey(translations, (t) => t.arenaId);
-    await client.query(
-      `INSERT INTO arena_deltaker_id_translation (arena_id, amt_id) SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT DO NOTHING`,
-      [rows.map((t) => t.arenaId), rows.map((t) => t.amtId)],
-    );
+    await client.query({
+      name: 'arena-ingest:insert-deltaker-ids',
+      text: `INSERT INTO arena_deltaker_id_translation (arena_id, amt_id) SELECT * FROM unnest($1::text[], $2::uuid[]) ON CONFLICT DO NOTHING`,
+      values: [rows.map((t) => t.arenaId), rows.map((t) => t.amtId)],
+    });
   }
   if (links.length > 0) {
     const rows = lastByKey(links, (l) => l.histArenaId);
-    await client.query(
-      `INSERT INTO arena_hist_deltaker_id_translation (hist_arena_id, amt_id, deltaker_arena_id)
+    await client.query({
+      name: 'arena-ingest:upsert-hist-links',
+      text: `INSERT INTO arena_hist_deltaker_id_translation (hist_arena_id, amt_id, deltaker_arena_id)
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[])
        ON CONFLICT (hist_arena_id) DO UPDATE SET amt_id = excluded.amt_id, deltaker_arena_id = excluded.deltaker_arena_id`,
-      [rows.map((l) => l.histArenaId), rows.map((l) => l.amtId), rows.map((l) => l.deltakerArenaId)],
-    );
+      values: [rows.map((l) => l.histArenaId), rows.map((l) => l.amtId), rows.map((l) => l.deltakerArenaId)],
+    });
   }
   if (deltakere.length > 0) {
     const rows = lastByKey(deltakere, (d) => `${d.sourceTable}|${d.arenaId}`);
-    await client.query(
-      `INSERT INTO deltaker (source_table, arena_id, id, person_id, gjennomforing_arena_id, dato_fra, dato_til, dato_statusendring, status)
+    await client.query({
+      name: 'arena-ingest:upsert-deltakere',
+      text: `INSERT INTO deltaker (source_table, arena_id, id, person_id, gjennomforing_arena_id, dato_fra, dato_til, dato_statusendring, status)
        SELECT * FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[], $5::text[], $6::timestamp[], $7::timestamp[], $8::timestamp[], $9::text[])
        ON CONFLICT (source_table, arena_id) DO UPDATE SET id = excluded.id, person_id = excluded.person_id,
          gjennomforing_arena_id = excluded.gjennomforing_arena_id, dato_fra = excluded.dato_fra, dato_til = excluded.dato_til,
          dato_statusendring = excluded.dato_statusendring, status = excluded.status, updated_at = now()`,
-      [
+      values: [
         rows.map((d) => d.sourceTable),
         rows.map((d) => d.arenaId),
         rows.map((d) => d.id),
@@ -242,7 +255,7 @@ export async function writeEffects(client: Queryable, effects: readonly Effect[]
         rows.map((d) => d.datoStatusendring),
         rows.map((d) => d.status),
       ],
-    );
+    });
   }
   return { released };
 }
@@ -298,8 +311,9 @@ export async function insertMessages(client: Queryable, rows: readonly NewMessag
     // the source was parsed by JSON.parse already: it is one JSON value
     parts.push(r.source === null ? fields : `${fields.slice(0, -1)},"e":${r.source}}`);
   }
-  const result = await client.query(
-    `INSERT INTO arena_data (arena_table_name, arena_id, operation_type, operation_pos, operation_timestamp, ingest_status, ingest_attempts,
+  const result = await client.query({
+    name: 'arena-ingest:insert-messages',
+    text: `INSERT INTO arena_data (arena_table_name, arena_id, operation_type, operation_pos, operation_timestamp, ingest_status, ingest_attempts,
                              last_attempted, before, after, note, kafka_topic, kafka_partition, kafka_offset, raw_value)
      SELECT t, a, o, p, ts::timestamp, s, n, CASE WHEN att THEN now() END,
             CASE WHEN e IS NULL THEN b WHEN jsonb_typeof(e -> 'before') = 'object' THEN e -> 'before' END,
@@ -308,8 +322,8 @@ export async function insertMessages(client: Queryable, rows: readonly NewMessag
        FROM jsonb_to_recordset($1::jsonb)
             AS m(t text, a text, o text, p text, ts text, s text, n int, att bool, b jsonb, af jsonb, e jsonb, note text, kt text, kp int, ko bigint, raw text)
      ON CONFLICT DO NOTHING`,
-    [`[${parts.join(',')}]`],
-  );
+    values: [`[${parts.join(',')}]`],
+  });
   return result.rowCount ?? 0;
 }
 
