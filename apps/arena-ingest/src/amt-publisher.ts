@@ -2,10 +2,10 @@
 // in-sync replica), keyed by the deltaker's id: a participant's messages stay in order on one
 // partition. `publish` resolves only once the broker has acknowledged every message.
 import type { Producer } from '@syncfleet/kafka';
-import type { AmtEnvelope } from './domain/records.ts';
 
 export interface AmtPublisher {
-  publish(messages: ReadonlyArray<{ key: string; envelope: AmtEnvelope }>): Promise<void>;
+  /** `value`: the AMT envelope's JSON. */
+  publish(messages: ReadonlyArray<{ key: string; value: string }>): Promise<void>;
 }
 
 /** Messages per produce request: a partition's batch stays under the broker's 1 MB default. */
@@ -18,7 +18,7 @@ export function createAmtPublisher(producer: Producer, topic: string): AmtPublis
         await producer.send({
           topic,
           acks: -1,
-          messages: messages.slice(i, i + MESSAGES_PER_REQUEST).map((m) => ({ key: m.key, value: JSON.stringify(m.envelope) })),
+          messages: messages.slice(i, i + MESSAGES_PER_REQUEST).map((m) => ({ key: m.key, value: m.value })),
         });
       }
     },

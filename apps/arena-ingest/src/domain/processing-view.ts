@@ -46,7 +46,8 @@ export type Effect =
   | { kind: 'deltakerId'; arenaId: string; amtId: string }
   | { kind: 'histLink'; link: HistLink }
   | { kind: 'upsertDeltaker'; record: DeltakerRecord }
-  | { kind: 'publish'; key: string; envelope: AmtEnvelope };
+  /** `value`: the envelope's JSON, as published. */
+  | { kind: 'publish'; key: string; envelope: AmtEnvelope; value: string };
 
 export interface ViewSnapshot {
   today: string;

@@ -157,6 +157,8 @@ describe('deltaker', () => {
       },
     });
     expect(effects[2]).toMatchObject({ kind: 'publish', key: id });
+    const publishEffect = effects[2] as Extract<Effect, { kind: 'publish' }>;
+    expect(publishEffect.value).toBe(JSON.stringify(publishEffect.envelope));
     expect(published[0]?.transactionId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(published[0]).toEqual({
       transactionId: published[0]!.transactionId,

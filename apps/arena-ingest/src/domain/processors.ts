@@ -224,14 +224,18 @@ function publication(p: Publication, view: ProcessingView): Effect[] {
     statusEndretDato: isoDateTime(p.endretDato),
     innsokBegrunnelse: p.fields.begrunnelse,
   };
+  const payloadJson = JSON.stringify(payload);
   const envelope: AmtEnvelope = {
-    transactionId: amtTransactionId(p.row, p.operation, payload),
+    transactionId: amtTransactionId(p.row, p.operation, payload, payloadJson),
     source: 'AMT_ARENA_ACL',
     type: 'DELTAKER',
     timestamp: view.nowIso,
     operation: p.operation,
     payload,
   };
+  // JSON.stringify(envelope), without serialising the payload a second time
+  const { payload: _payload, ...head } = envelope;
+  const value = `${JSON.stringify(head).slice(0, -1)},"payload":${payloadJson}}`;
   const record: DeltakerRecord = {
     sourceTable: p.sourceTable,
     arenaId: p.deltakerArenaId,
@@ -245,7 +249,7 @@ function publication(p: Publication, view: ProcessingView): Effect[] {
   };
   return [
     { kind: 'upsertDeltaker', record },
-    { kind: 'publish', key: p.amtId, envelope },
+    { kind: 'publish', key: p.amtId, envelope, value },
   ];
 }
 

@@ -91,8 +91,14 @@ export interface AmtEnvelope {
  * same message converted to the same payload (a redelivery, a retry after a crash) carries the same
  * id and a consumer of the AMT topic can apply it once; a changed payload gets a new id.
  */
-export function amtTransactionId(source: { table: string; operation: Operation; pos: string }, operation: Operation, payload: AmtDeltakerPayload): string {
-  const hex = hash('sha256', `${source.table}|${source.operation}|${source.pos}|${operation}|${JSON.stringify(payload)}`, 'hex');
+export function amtTransactionId(
+  source: { table: string; operation: Operation; pos: string },
+  operation: Operation,
+  payload: AmtDeltakerPayload,
+  /** `JSON.stringify(payload)`, when the caller has it already. */
+  payloadJson: string = JSON.stringify(payload),
+): string {
+  const hex = hash('sha256', `${source.table}|${source.operation}|${source.pos}|${operation}|${payloadJson}`, 'hex');
   // shaped as an RFC 4122 name-based UUID (version 5 layout, variant 10)
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
