@@ -136,7 +136,8 @@ export async function runArenaIngestBench(n: number): Promise<BenchResult> {
     // CPU used by start-up (imports, connections, group join), left out of the per-message figure
     let startupCpu = 0;
     const startedWatch = setInterval(() => {
-      if (!output.includes('"msg":"first messages received"')) startupCpu = cpuSecondsOf(app.pid!);
+      // once the app has exited its /proc entry is gone: waitCommitted reports why it exited
+      if (exited === undefined && !output.includes('"msg":"first messages received"')) startupCpu = cpuSecondsOf(app.pid!);
     }, 5);
     const appEnd = await waitCommitted(admin, groups[1]!, arenaTopics, high, 900_000, () => exited);
     const peakRssMb = peakRssMbOf(app.pid!);
