@@ -68,7 +68,7 @@ interface Candidate {
   bytes: Uint8Array;
   bytesHash: string;
   /** Already parsed (when its id could not be read from its bytes). */
-  parsed?: SlotResult;
+  parsed: SlotResult | undefined;
 }
 
 function parseShift(bytes: Uint8Array): SlotResult {
@@ -149,7 +149,7 @@ export async function runSlotSync(parts: SlotSyncParts, options: SlotRunOptions,
         }
         if (seen.has(id)) continue; // listed twice: once is enough
         seen.add(id);
-        batch.push({ id, bytes: element.bytes, bytesHash: bytesHash(element.bytes), ...(parsed ? { parsed } : {}) });
+        batch.push({ id, bytes: element.bytes, bytesHash: bytesHash(element.bytes), parsed });
       }
       return batch;
     };

@@ -24,6 +24,10 @@ const LETTER_D = 0x64;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Bytes of numbers, literals (true false null) and whitespace: nothing the splitter acts on outside a string. */
+const SCALAR = new Uint8Array(256);
+for (const c of '0123456789+-.eEtrufalsn \t\n\r') SCALAR[c.charCodeAt(0)] = 1;
+
 export interface SplitElement {
   /** The element's JSON text, as bytes (views of the chunks pushed: do not modify them). */
   bytes: Uint8Array;
@@ -210,6 +214,8 @@ export class JsonArraySplitter {
           }
           break;
         default:
+          // a number, a literal or whitespace: skip the rest of the run in a tight loop
+          while (i + 1 < length && SCALAR[chunk[i + 1]!] === 1) i++;
       }
     }
     if (elementStart >= 0) {
