@@ -147,8 +147,9 @@ export async function runSlotSync(parts: SlotSyncParts, options: SlotRunOptions,
           }
           id = parsed.id;
         }
-        if (seen.has(id)) continue; // listed twice: once is enough
-        seen.add(id);
+        const known = seen.size;
+        seen.add(id); // one lookup, not has() then add(): a window holds up to hundreds of thousands
+        if (seen.size === known) continue; // listed twice: once is enough
         batch.push({ id, bytes: element.bytes, bytesHash: bytesHash(element.bytes), parsed });
       }
       return batch;
