@@ -126,12 +126,15 @@ export async function startWiwEmulator(options: WiwEmulatorOptions = {}): Promis
     now,
   });
   const byId = new Map<number, StoredShift>();
+  /** Every shift in the listing order (start, then id), sorted again only after a shift was stored or removed. */
+  let sorted: StoredShift[] | undefined;
   const store = (shift: WiwShift): StoredShift => {
     const startMs = parseDate(shift.start_time);
     const endMs = parseDate(shift.end_time);
     if (Number.isNaN(startMs) || Number.isNaN(endMs)) throw new HttpError(400, 1020, 'start_time and end_time must be dates');
     const stored = { shift, startMs, endMs, offset: offsetOf(shift.start_time) };
     byId.set(shift.id, stored);
+    sorted = undefined;
     return stored;
   };
   for (const shift of dataset.shifts) store(shift);
@@ -140,9 +143,8 @@ export async function startWiwEmulator(options: WiwEmulatorOptions = {}): Promis
   let faults: Required<Pick<WiwFaults, 'failNext' | 'status' | 'stallNext' | 'stallMs'>> = { failNext: 0, status: 503, stallNext: 0, stallMs: 0 };
 
   const overlapping = (startMs: number, endMs: number): StoredShift[] => {
-    const out: StoredShift[] = [];
-    for (const stored of byId.values()) if (stored.startMs < endMs && stored.endMs > startMs) out.push(stored);
-    return out.sort((a, b) => a.startMs - b.startMs || a.shift.id - b.shift.id);
+    sorted ??= [...byId.values()].sort((a, b) => a.startMs - b.startMs || a.shift.id - b.shift.id);
+    return sorted.filter((stored) => stored.startMs < endMs && stored.endMs > startMs);
   };
 
   const shiftsStore: WiwShiftStore = {
@@ -162,7 +164,10 @@ export async function startWiwEmulator(options: WiwEmulatorOptions = {}): Promis
       if (byId.has(id)) throw new HttpError(409, 1009, `Shift ${id} exists`);
       return store({ ...generated, ...fields, id }).shift;
     },
-    remove: (id) => byId.delete(id),
+    remove(id) {
+      sorted = undefined;
+      return byId.delete(id);
+    },
     touch(count, touchSeed = 1) {
       const random = createRandom(touchSeed);
       const ids = [...byId.keys()];
