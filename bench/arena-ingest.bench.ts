@@ -16,7 +16,7 @@ import { ensureInfra } from '../test/infra/index.ts';
 import { createDatabaseFromTemplate, dropDatabase } from '../test/infra/postgres.ts';
 import { freePort } from '../test/infra/process.ts';
 import { generateArenaTraffic } from '../test/support/arena-fixtures.ts';
-import type { BenchResult } from './run.ts';
+import { benchResult, round, type BenchResult } from './support/result.ts';
 import { cpuSecondsOf, peakRssMbOf } from './support/processes.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
@@ -161,7 +161,6 @@ export async function runArenaIngestBench(n: number): Promise<BenchResult> {
 
     const perSec = n / seconds;
     const baselinePerSec = n / baselineSeconds;
-    const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
     process.stdout.write(
       [
         `arena-ingest bench: ${n} Arena messages (${traffic.filter((m) => m.topic === 'gjennomforing').length} gjennomføringer), ${PARTITIONS} partitions per topic, broker ${infra.kafkaBrokers.join(',')}`,
@@ -172,15 +171,7 @@ export async function runArenaIngestBench(n: number): Promise<BenchResult> {
         '',
       ].join('\n'),
     );
-    return {
-      bench: 'arena-ingest',
-      n,
-      seconds: round(seconds, 3),
-      perSec: round(perSec),
-      baselinePerSec: round(baselinePerSec),
-      ratio: round(perSec / baselinePerSec, 3),
-      peakRssMb: round(peakRssMb),
-    };
+    return benchResult('arena-ingest', n, seconds, baselineSeconds, peakRssMb);
   } finally {
     child?.kill('SIGKILL');
     await producer.disconnect().catch(() => undefined);

@@ -30,7 +30,7 @@ import { bullPrefix, createFleetQueue, enqueueJob, type RunSummary } from '@sync
 import { ensureInfra } from '../test/infra/index.ts';
 import { createDatabaseFromTemplate, dropDatabase } from '../test/infra/postgres.ts';
 import { deletePrefixKeys } from '../test/infra/redis.ts';
-import type { BenchResult } from './run.ts';
+import { benchResult, round, type BenchResult } from './support/result.ts';
 import { cpuSecondsOf, memoryOf, startAlgoliaEmulatorProcess, stopChild, type AlgoliaEmulatorProcess } from './support/processes.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
@@ -236,7 +236,6 @@ export async function runDispoPatcherBench(n: number): Promise<BenchResult> {
     const baselineSeconds = Math.min(...baselineRounds);
     const perSec = n / best.seconds;
     const baselinePerSec = n / baselineSeconds;
-    const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
     const list = (xs: number[]) => xs.map((x) => round(x, 2)).join(' / ');
     process.stdout.write(
       [
@@ -249,15 +248,7 @@ export async function runDispoPatcherBench(n: number): Promise<BenchResult> {
         '',
       ].join('\n'),
     );
-    return {
-      bench: 'dispo-patcher',
-      n,
-      seconds: round(best.seconds, 3),
-      perSec: round(perSec),
-      baselinePerSec: round(baselinePerSec),
-      ratio: round(perSec / baselinePerSec, 3),
-      peakRssMb: round(peakRssMb),
-    };
+    return benchResult('dispo-patcher', n, best.seconds, baselineSeconds, peakRssMb);
   } finally {
     await worker?.stop();
     if (emulator) await stopChild(emulator.child, 15_000);

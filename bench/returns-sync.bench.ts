@@ -31,7 +31,7 @@ import { ensureInfra } from '../test/infra/index.ts';
 import { createDatabaseFromTemplate, dropDatabase } from '../test/infra/postgres.ts';
 import { seedReturns } from '../test/support/returns.ts';
 import { deletePrefixKeys } from '../test/infra/redis.ts';
-import type { BenchResult } from './run.ts';
+import { benchResult, round, type BenchResult } from './support/result.ts';
 import { cpuSecondsOf, memoryOf, startAlgoliaEmulatorProcess, stopChild, type AlgoliaEmulatorProcess } from './support/processes.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
@@ -254,7 +254,6 @@ export async function runReturnsSyncBench(n: number): Promise<BenchResult> {
     const baselineSeconds = Math.min(...baselineRounds);
     const perSec = n / best.seconds;
     const baselinePerSec = n / baselineSeconds;
-    const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
     const list = (xs: number[]) => xs.map((x) => round(x, 2)).join(' / ');
     process.stdout.write(
       [
@@ -267,15 +266,7 @@ export async function runReturnsSyncBench(n: number): Promise<BenchResult> {
         '',
       ].join('\n'),
     );
-    return {
-      bench: 'returns-sync',
-      n,
-      seconds: round(best.seconds, 3),
-      perSec: round(perSec),
-      baselinePerSec: round(baselinePerSec),
-      ratio: round(perSec / baselinePerSec, 3),
-      peakRssMb: round(peakRssMb),
-    };
+    return benchResult('returns-sync', n, best.seconds, baselineSeconds, peakRssMb);
   } finally {
     await fleet?.stop();
     if (emulator) await stopChild(emulator.child);

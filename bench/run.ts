@@ -2,16 +2,7 @@
 // last line, one JSON object {"bench","n","seconds","perSec","baselinePerSec","ratio","peakRssMb"}
 // with the baseline measured in the same run.
 import { parseArgs } from 'node:util';
-
-export interface BenchResult {
-  bench: string;
-  n: number;
-  seconds: number;
-  perSec: number;
-  baselinePerSec: number;
-  ratio: number;
-  peakRssMb: number;
-}
+import type { BenchResult } from './support/result.ts';
 
 const benches: Record<string, { defaultN: number; run: (n: number) => Promise<BenchResult> }> = {
   runtime: { defaultN: 20_000, run: async (n) => (await import('./runtime.bench.ts')).runRuntimeBench(n) },

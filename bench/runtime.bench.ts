@@ -12,7 +12,7 @@ import { createLogger, logDestination } from '@syncfleet/log';
 import { bullPrefix, createWorkerApp, jobOptionsFor, WorkerEnv } from '@syncfleet/runtime';
 import { ensureInfra } from '../test/infra/index.ts';
 import { createDatabaseFromTemplate, dropDatabase } from '../test/infra/postgres.ts';
-import type { BenchResult } from './run.ts';
+import { benchResult, round, type BenchResult } from './support/result.ts';
 
 const benchCatalogue = defineCatalogue(
   { bench: { sync: 'bench', singleton: true, concurrency: 1 } },
@@ -138,7 +138,6 @@ export async function runRuntimeBench(n: number): Promise<BenchResult> {
     const perSec = n / seconds;
     const baselinePerSec = n / baselineSeconds;
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
-    const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
     process.stdout.write(
       [
         `runtime bench: ${n} no-op jobs, concurrency 1, same Redis (${infra.redisUrl.replace(/\/\/[^@]*@/, '//')})`,
@@ -148,15 +147,7 @@ export async function runRuntimeBench(n: number): Promise<BenchResult> {
         '',
       ].join('\n'),
     );
-    return {
-      bench: 'runtime',
-      n,
-      seconds: round(seconds, 3),
-      perSec: round(perSec),
-      baselinePerSec: round(baselinePerSec),
-      ratio: round(perSec / baselinePerSec, 3),
-      peakRssMb: round(peakRssMb),
-    };
+    return benchResult('runtime', n, seconds, baselineSeconds, peakRssMb);
   } finally {
     redis.disconnect();
     await db.end();

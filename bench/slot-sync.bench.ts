@@ -23,7 +23,7 @@ import { createKafka, createTopics } from '@syncfleet/kafka';
 import { bullPrefix, createFleetQueue, enqueueJob, type RunSummary } from '@syncfleet/runtime';
 import { ensureInfra } from '../test/infra/index.ts';
 import { createDatabaseFromTemplate, dropDatabase } from '../test/infra/postgres.ts';
-import type { BenchResult } from './run.ts';
+import { benchResult, round, type BenchResult } from './support/result.ts';
 import { cpuSecondsOf, peakRssMbOf, startJsonLineChild, stopChild } from './support/processes.ts';
 
 const repoRoot = join(import.meta.dirname, '..');
@@ -166,7 +166,6 @@ export async function runSlotSyncBench(n: number): Promise<BenchResult> {
     const baselineSeconds = Math.min(...baselineRounds);
     const perSec = n / seconds;
     const baselinePerSec = n / baselineSeconds;
-    const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
     process.stdout.write(
       [
         `slot-sync bench: ${n} shifts in the window, ${changed} (${CHANGED_SHARE * 100}%) changed since the previous run; Avro via the registry emulator; Kafka ${infra.kafkaBrokers.join(',')}`,
@@ -178,15 +177,7 @@ export async function runSlotSyncBench(n: number): Promise<BenchResult> {
         '',
       ].join('\n'),
     );
-    return {
-      bench: 'slot-sync',
-      n,
-      seconds: round(seconds, 3),
-      perSec: round(perSec),
-      baselinePerSec: round(baselinePerSec),
-      ratio: round(perSec / baselinePerSec, 3),
-      peakRssMb: round(peak),
-    };
+    return benchResult('slot-sync', n, seconds, baselineSeconds, peak);
   } finally {
     await queueEvents?.close().catch(() => undefined);
     await queue.close().catch(() => undefined);
