@@ -7,23 +7,8 @@
 // emulator, prints the env for the worker, reindexes every two minutes, stops on Ctrl-C.
 import { createAlgoliaClient } from '@syncfleet/algolia';
 import { generateOffers, startAlgoliaEmulator, type AlgoliaRecord } from '../emulators/algolia.ts';
-import { exitOnSignal } from '../support/standalone.ts';
-
-export interface DemoSyncContext {
-  redisUrl: string;
-  databaseUrl: string;
-  kafkaBrokers: readonly string[] | string;
-  fleetPrefix: string;
-  log: (msg: string) => void;
-}
-
-export interface DemoSync {
-  /** Env for the dispo-patcher app (TEAMS_WEBHOOK_URL comes from the demo's common env). */
-  env: Record<string, string>;
-  /** Banner lines: [label, value]. */
-  links: Array<[string, string]>;
-  stop(): Promise<void>;
-}
+import { runDemoStandalone } from '../support/standalone.ts';
+import type { DemoContext, DemoPart } from './types.ts';
 
 export interface DispoPatcherDemoOptions {
   /** Offers in the index (the seed's volume was about 4,500). */
@@ -35,7 +20,7 @@ export interface DispoPatcherDemoOptions {
 const INDEX = 'offers';
 const TMP = 'offers_tmp';
 
-export async function startDispoPatcherDemo(context: DemoSyncContext, options: DispoPatcherDemoOptions = {}): Promise<DemoSync> {
+export async function startDispoPatcherDemo(context: DemoContext, options: DispoPatcherDemoOptions = {}): Promise<DemoPart> {
   const { offers = 4500, reindexEveryMs = 120_000 } = options;
   const emulator = await startAlgoliaEmulator();
   const client = createAlgoliaClient({ appId: emulator.appId, apiKey: emulator.apiKey, hosts: [emulator.url] });
@@ -82,20 +67,10 @@ export async function startDispoPatcherDemo(context: DemoSyncContext, options: D
 }
 
 /** The demo's contract (test/demo/types.ts): the default setup. */
-export function startDemo(context: DemoSyncContext): Promise<DemoSync> {
+export function startDemo(context: DemoContext): Promise<DemoPart> {
   return startDispoPatcherDemo(context);
 }
 
 if (import.meta.main) {
-  const demo = await startDispoPatcherDemo({
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/syncfleet',
-    kafkaBrokers: [],
-    fleetPrefix: process.env.FLEET_PREFIX ?? 'syncfleet',
-    log: (msg) => process.stdout.write(`${msg}\n`),
-  });
-  process.stdout.write(`env for apps/dispo-patcher:\n${Object.entries(demo.env).map(([k, v]) => `  ${k}=${v}`).join('\n')}\n`);
-  exitOnSignal(() => demo.stop());
-  // keep running: reindex every two minutes
-  setInterval(() => undefined, 1 << 30);
+  await runDemoStandalone('dispo-patcher', startDispoPatcherDemo);
 }

@@ -17,7 +17,7 @@ import { createFleetQueue, enqueueJob } from '@syncfleet/runtime';
 import { startAlgoliaEmulator } from '../emulators/algolia.ts';
 import { seedReturns, touchReturns } from '../support/returns.ts';
 import type { DemoContext, DemoPart } from './types.ts';
-import { exitOnSignal } from '../support/standalone.ts';
+import { runDemoStandalone } from '../support/standalone.ts';
 
 export interface ReturnsSyncDemoOptions {
   /** Returns in the table (seeded once: a database that has them already keeps them). */
@@ -132,14 +132,5 @@ export function startDemo(context: DemoContext): Promise<DemoPart> {
 }
 
 if (import.meta.main) {
-  const demo = await startReturnsSyncDemo({
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/syncfleet',
-    kafkaBrokers: [],
-    fleetPrefix: process.env.FLEET_PREFIX ?? 'syncfleet',
-    log: (msg) => process.stdout.write(`${msg}\n`),
-  });
-  process.stdout.write(`env for apps/returns-sync:\n${Object.entries(demo.env).map(([k, v]) => `  ${k}=${v}`).join('\n')}\n`);
-  exitOnSignal(() => demo.stop());
-  setInterval(() => undefined, 1 << 30);
+  await runDemoStandalone('returns-sync', startReturnsSyncDemo);
 }

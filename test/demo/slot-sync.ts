@@ -11,7 +11,7 @@ import { createKafka, createTopics } from '@syncfleet/kafka';
 import { startSchemaRegistryEmulator } from '../emulators/schema-registry.ts';
 import { startWiwEmulator } from '../emulators/wiw.ts';
 import type { DemoContext, DemoPart } from './types.ts';
-import { exitOnSignal } from '../support/standalone.ts';
+import { runDemoStandalone } from '../support/standalone.ts';
 
 export interface SlotSyncDemoOptions {
   /** Shifts in the emulator, spread from yesterday to three days ahead. */
@@ -89,16 +89,6 @@ export function startDemo(context: DemoContext): Promise<DemoPart> {
 }
 
 if (import.meta.main) {
-  const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
-  const demo = await startSlotSyncDemo({
-    redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/syncfleet',
-    kafkaBrokers: brokers,
-    fleetPrefix: process.env.FLEET_PREFIX ?? 'syncfleet',
-    log: (msg) => process.stdout.write(`${msg}\n`),
-  });
-  if (brokers.length === 0) process.stdout.write('KAFKA_BROKERS is not set: the topic was not created\n');
-  process.stdout.write(`env for apps/slot-sync:\n${Object.entries(demo.env).map(([k, v]) => `  ${k}=${v}`).join('\n')}\n`);
-  exitOnSignal(() => demo.stop());
-  setInterval(() => undefined, 1 << 30);
+  if (!process.env.KAFKA_BROKERS) process.stdout.write('KAFKA_BROKERS is not set: the topic will not be created\n');
+  await runDemoStandalone('slot-sync', startSlotSyncDemo);
 }
