@@ -271,6 +271,27 @@ describe('run ledger and sync status', () => {
       expect(other).toMatchObject({ paused: false, lastRun: null, lastSuccess: null, lagSeconds: null, watermark: null, pending: 0, active: 0, failed: 0 });
     }
   });
+
+  test("syncStatus: the parts of a run (returns pages) are not the sync's last run or last success", async () => {
+    const control = newControl();
+    expect(catalogue.jobs['returns.syncPage'].kind).toBe('part');
+    const now = Date.now();
+    const run = runRecord(control.fleetPrefix, { jobName: 'returns.sync', startedAt: now - 30_000, finishedAt: now - 10_000 });
+    const page = runRecord(control.fleetPrefix, { jobName: 'returns.syncPage', startedAt: now - 20_000, finishedAt: now - 19_000 });
+    const failedPage = runRecord(control.fleetPrefix, { jobName: 'returns.syncPage', startedAt: now - 5_000, finishedAt: now - 4_000, status: 'failed', error: 'algolia 503' });
+    await writeRunRecords(db.pool, [run, page, failedPage]);
+
+    const [status] = await control.syncStatus('returns-sync');
+    expect(status!.lastRun?.runId).toBe(run.runId);
+    expect(status!.lastSuccess?.runId).toBe(run.runId);
+    expect(status!.lagSeconds).toBeGreaterThanOrEqual(9);
+    // the ledger keeps them all, parts included
+    expect((await control.runs({ sync: 'returns-sync' })).map((r) => [r.jobName, r.kind])).toEqual([
+      ['returns.syncPage', 'part'],
+      ['returns.syncPage', 'part'],
+      ['returns.sync', 'periodic'],
+    ]);
+  });
 });
 
 describe('catalogue views', () => {

@@ -270,13 +270,13 @@ export function createFleetControl(options: FleetControlOptions) {
         const syncQueues = queueNames.filter((q) => catalogue.queues[q]!.sync === sync);
         const [lastRun] = (
           await pool.query<RunRow>(
-            `SELECT ${runColumns} FROM run_ledger WHERE fleet = $1 AND sync = $2 AND status <> 'running' ORDER BY started_at DESC LIMIT 1`,
+            `SELECT ${runColumns} FROM run_ledger WHERE fleet = $1 AND sync = $2 AND kind <> 'part' AND status <> 'running' ORDER BY started_at DESC LIMIT 1`,
             [fleetPrefix, sync],
           )
         ).rows;
         const [lastSuccess] = (
           await pool.query<RunRow>(
-            `SELECT ${runColumns} FROM run_ledger WHERE fleet = $1 AND sync = $2 AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1`,
+            `SELECT ${runColumns} FROM run_ledger WHERE fleet = $1 AND sync = $2 AND kind <> 'part' AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1`,
             [fleetPrefix, sync],
           )
         ).rows;

@@ -43,8 +43,11 @@ describe('defineCatalogue', () => {
         {
           nodots: { ...job, sync: 's', queue: 'Bad_Queue', kind: 'periodic', description: 'x' },
           's.initial': { ...job, sync: 'other', queue: 'Bad_Queue', kind: 'initial', description: 'x', schedule: { every: 500 } },
+          's.page': { ...job, sync: 's', queue: 'Bad_Queue', kind: 'part', description: 'x', schedule: { every: 60_000 } },
         },
       ),
-    ).toThrow(/kebab-case[\s\S]*concurrency 1[\s\S]*dotted camelCase[\s\S]*needs a default schedule[\s\S]*belongs to "s"[\s\S]*has no schedule[\s\S]*at least 1000 ms/);
+    ).toThrow(
+      /kebab-case[\s\S]*concurrency 1[\s\S]*dotted camelCase[\s\S]*needs a default schedule[\s\S]*belongs to "s"[\s\S]*has no schedule[\s\S]*at least 1000 ms[\s\S]*a part job has no schedule/,
+    );
   });
 });

@@ -15,7 +15,12 @@
  */
 import type { z } from 'zod';
 
-export const jobKinds = ['initial', 'periodic', 'healing', 'dump', 'manual'] as const;
+/**
+ * `part`: a piece of another job's run, enqueued by that run (e.g. a page of `returns.sync`), never
+ * scheduled. It has its own ledger rows, but it is not a run of its sync: a sync's last run and last
+ * success (`fleet status`) are those of its other jobs.
+ */
+export const jobKinds = ['initial', 'periodic', 'healing', 'dump', 'manual', 'part'] as const;
 export type JobKind = (typeof jobKinds)[number];
 
 export const overlapPolicies = ['skip', 'bufferOne'] as const;
@@ -116,7 +121,7 @@ export function defineCatalogue<
     if ((spec.kind === 'periodic' || spec.kind === 'healing' || spec.kind === 'dump') && !spec.schedule) {
       problems.push(`job "${name}": a ${spec.kind} job needs a default schedule`);
     }
-    if ((spec.kind === 'initial' || spec.kind === 'manual') && spec.schedule) {
+    if ((spec.kind === 'initial' || spec.kind === 'manual' || spec.kind === 'part') && spec.schedule) {
       problems.push(`job "${name}": a ${spec.kind} job has no schedule`);
     }
     if (!Number.isInteger(spec.attempts) || spec.attempts < 1) problems.push(`job "${name}": attempts must be >= 1`);

@@ -92,7 +92,7 @@ export const returnsCatalogue = defineCatalogue(returnsQueues, {
     sync: 'returns-sync',
     queue: 'returns-sync-processing',
     // enqueued by a run (one child job per page), never scheduled
-    kind: 'manual',
+    kind: 'part',
     description: 'Pushes one page of changed returns to the Algolia index (a child job of a run)',
     payload: ReturnsSyncPagePayload,
     overlap: 'bufferOne',
