@@ -12,11 +12,13 @@ import {
   createFleetQueue,
   createWorkerApp,
   enqueueJob,
+  fleetKeys,
   InvalidPayloadError,
   jobOptionsFor,
   type WorkerApp,
 } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
+import { startTeamsEmulator, type TeamsEmulator } from './emulators/teams.ts';
 import { deletePrefixKeys, testPrefix, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
 
 const db = useTestDatabase();
@@ -155,6 +157,69 @@ describe('sample job through a worker app', () => {
     const gap2 = rows[2]!.started_at.getTime() - rows[1]!.finished_at!.getTime();
     expect(gap1).toBeGreaterThanOrEqual(150);
     expect(gap2).toBeGreaterThanOrEqual(350);
+  });
+});
+
+describe('failure cards', () => {
+  const title = (teams: TeamsEmulator, i: number): string => (teams.received[i]?.body as { title: string }).title;
+  const facts = (teams: TeamsEmulator, i: number): Record<string, string> =>
+    Object.fromEntries((teams.received[i]?.body as { sections: Array<{ facts: Array<{ name: string; value: string }> }> }).sections[0]!.facts.map((f) => [f.name, f.value]));
+
+  /** A sample worker posting to a Teams emulator; `run` enqueues sample.echo and waits for its end. */
+  async function setUp(extra: Record<string, string> = {}) {
+    const teams = await startTeamsEmulator();
+    const prefix = testPrefix();
+    const app = createSampleWorkerApp(workerConfig(db.url, prefix, { LOG_LEVEL: 'silent', TEAMS_WEBHOOK_URL: teams.url, ...extra }));
+    const queue = createFleetQueue(redis, prefix, 'sample');
+    track(app, prefix, queue);
+    cleanups.push(() => teams.close());
+    await app.start();
+    const alertKey = fleetKeys(prefix).failureAlert('sample.echo');
+    const run = async (payload: Record<string, unknown>): Promise<void> => {
+      const job = await enqueueJob(queue, catalogue.jobs['sample.echo'], payload);
+      await waitUntil('the run to end', async () => ['completed', 'failed'].includes(await queue.getJobState(job.id!)));
+    };
+    /** Failed runs counted by the open alert (the worker counts them before it decides on a card). */
+    const failedRuns = async (): Promise<number> => Number(await redis.hget(alertKey, 'failures'));
+    return { teams, app, run, failedRuns, alertKey };
+  }
+
+  test('a job that keeps failing posts one card; its first success posts one recovery card; a new failure a new card', async () => {
+    const { teams, run, failedRuns, alertKey } = await setUp();
+    for (let i = 1; i <= 3; i++) {
+      await run({ failWith: 'permanent' });
+      await waitUntil(`failed run ${i} counted`, async () => (await failedRuns()) === i);
+    }
+    await waitUntil('the first card', () => teams.received.length >= 1);
+    await sleep(300); // no card for the second and third failures
+    expect(teams.received).toHaveLength(1);
+    expect(title(teams, 0)).toBe('sample.echo failed');
+
+    await run({});
+    await waitUntil('the recovery card', () => teams.received.length >= 2);
+    expect(title(teams, 1)).toBe('sample.echo recovered after 3 failed runs');
+    expect(facts(teams, 1)).toMatchObject({ Job: 'sample.echo', 'Failed runs': '3' });
+    expect(new Date(facts(teams, 1)['Failing since']!).getTime()).toBeLessThanOrEqual(Date.now());
+    expect(await redis.exists(alertKey)).toBe(0);
+
+    // a second success says nothing more; the next failure is a new alert, reported at once
+    await run({});
+    await run({ failWith: 'permanent' });
+    await waitUntil('the next failure card', () => teams.received.length >= 3);
+    expect(title(teams, 2)).toBe('sample.echo failed');
+    expect(teams.received).toHaveLength(3);
+  });
+
+  test('TEAMS_FAILURE_REPEAT_MS=0: a card for every failed run, counting the runs that failed in a row', async () => {
+    const { teams, run } = await setUp({ TEAMS_FAILURE_REPEAT_MS: '0' });
+    await run({ failWith: 'permanent' });
+    await waitUntil('the first card', () => teams.received.length >= 1);
+    await run({ failWith: 'permanent' });
+    await waitUntil('the second card', () => teams.received.length >= 2);
+    expect(title(teams, 0)).toBe('sample.echo failed');
+    expect(title(teams, 1)).toBe('sample.echo still failing (2 failed runs)');
+    expect(facts(teams, 1)).toMatchObject({ 'Failed runs in a row': '2' });
+    expect(facts(teams, 1)['Failing since']).toBe(new Date(Date.parse(facts(teams, 1)['Failing since']!)).toISOString());
   });
 });
 

@@ -3,6 +3,7 @@ export {
   THEME_COLORS,
   describeError,
   runFailedCard,
+  runRecoveredCard,
   runSucceededCard,
   testCard,
   toFacts,
@@ -14,6 +15,7 @@ export type {
   MessageCardFact,
   MessageCardSection,
   RunFailedCardInput,
+  RunRecoveredCardInput,
   RunSucceededCardInput,
   TestCardInput,
 } from './message-card.ts';

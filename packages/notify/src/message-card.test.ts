@@ -4,6 +4,7 @@ import {
   THEME_COLORS,
   describeError,
   runFailedCard,
+  runRecoveredCard,
   runSucceededCard,
   testCard,
   truncateText,
@@ -63,6 +64,42 @@ describe('runFailedCard', () => {
     expect(text).toHaveLength(MAX_ERROR_TEXT_LENGTH);
     expect(text.startsWith('Error: xxx')).toBe(true);
     expect(text.endsWith('… (truncated)')).toBe(true);
+  });
+
+  it('says "still failing" with the runs in a row and since when, once earlier runs failed too', () => {
+    const card = runFailedCard({ ...failedInput, failing: { runs: 12, since: new Date('2025-01-02T02:00:00.000Z') } });
+    expect(card.title).toBe('returns.sync still failing (12 failed runs)');
+    expect(card.themeColor).toBe(THEME_COLORS.failure);
+    expect(card.sections[0]?.facts.slice(-2)).toEqual([
+      { name: 'Failed runs in a row', value: '12' },
+      { name: 'Failing since', value: '2025-01-02T02:00:00.000Z' },
+    ]);
+    // the first failure of a spell is a plain failure card
+    expect(runFailedCard({ ...failedInput, failing: { runs: 1, since: failedInput.finishedAt } })).toEqual(runFailedCard(failedInput));
+  });
+});
+
+describe('runRecoveredCard', () => {
+  it('builds a green card: how many runs failed, since when, and the run that succeeded', () => {
+    const input = { jobName: 'dispo.check', queue: 'dispo-patcher', sync: 'dispo-patcher', runId: 'run-9', finishedAt: new Date('2025-01-02T05:00:00.000Z') };
+    const card = runRecoveredCard({ ...input, failedRuns: 57, failingSince: new Date('2025-01-02T04:00:00.000Z') });
+    expect(card).toMatchObject({ title: 'dispo.check recovered after 57 failed runs', summary: 'dispo.check recovered after 57 failed runs', themeColor: THEME_COLORS.success });
+    expect(card.sections).toEqual([
+      {
+        activityTitle: 'Run run-9 of dispo.check (dispo-patcher) succeeded',
+        facts: [
+          { name: 'Sync', value: 'dispo-patcher' },
+          { name: 'Job', value: 'dispo.check' },
+          { name: 'Queue', value: 'dispo-patcher' },
+          { name: 'Run id', value: 'run-9' },
+          { name: 'Failed runs', value: '57' },
+          { name: 'Failing since', value: '2025-01-02T04:00:00.000Z' },
+          { name: 'Succeeded at', value: '2025-01-02T05:00:00.000Z' },
+        ],
+        markdown: false,
+      },
+    ]);
+    expect(runRecoveredCard({ ...input, failedRuns: 1, failingSince: 'earlier' }).title).toBe('dispo.check recovered after 1 failed run');
   });
 });
 

@@ -102,13 +102,17 @@ export interface RunFailedCardInput {
   attempts: number;
   error: unknown;
   finishedAt: Date | string;
+  /** The job has been failing for a while: its failed runs since the first (this one included). */
+  failing?: { runs: number; since: Date | string } | undefined;
 }
 
-/** Red card: a run failed for good (its last attempt failed). */
+const isoText = (value: Date | string): string => (value instanceof Date ? value.toISOString() : value);
+
+/** Red card: a run failed for good (its last attempt failed); "still failing" when earlier runs did too. */
 export function runFailedCard(input: RunFailedCardInput): MessageCard {
-  const finishedAt = input.finishedAt instanceof Date ? input.finishedAt.toISOString() : input.finishedAt;
+  const still = input.failing !== undefined && input.failing.runs > 1;
   return card({
-    title: `${input.jobName} failed`,
+    title: still ? `${input.jobName} still failing (${input.failing!.runs} failed runs)` : `${input.jobName} failed`,
     summary: `${input.jobName} failed after ${input.attempts} attempt${input.attempts === 1 ? '' : 's'}`,
     themeColor: THEME_COLORS.failure,
     sections: [
@@ -121,9 +125,47 @@ export function runFailedCard(input: RunFailedCardInput): MessageCard {
           'Job id': input.jobId,
           'Run id': input.runId,
           Attempts: input.attempts,
-          'Finished at': finishedAt,
+          'Finished at': isoText(input.finishedAt),
+          'Failed runs in a row': still ? input.failing!.runs : undefined,
+          'Failing since': still ? isoText(input.failing!.since) : undefined,
         }),
         text: truncateText(describeError(input.error)),
+        markdown: false,
+      },
+    ],
+  });
+}
+
+export interface RunRecoveredCardInput {
+  jobName: string;
+  queue: string;
+  sync: string;
+  runId: string;
+  /** Runs that failed for good before this success. */
+  failedRuns: number;
+  /** When the first of them failed. */
+  failingSince: Date | string;
+  finishedAt: Date | string;
+}
+
+/** Green card: a job that had failed (and was reported) succeeded again. */
+export function runRecoveredCard(input: RunRecoveredCardInput): MessageCard {
+  const title = `${input.jobName} recovered after ${input.failedRuns} failed run${input.failedRuns === 1 ? '' : 's'}`;
+  return card({
+    title,
+    themeColor: THEME_COLORS.success,
+    sections: [
+      {
+        activityTitle: `Run ${input.runId} of ${input.jobName} (${input.sync}) succeeded`,
+        facts: toFacts({
+          Sync: input.sync,
+          Job: input.jobName,
+          Queue: input.queue,
+          'Run id': input.runId,
+          'Failed runs': input.failedRuns,
+          'Failing since': isoText(input.failingSince),
+          'Succeeded at': isoText(input.finishedAt),
+        }),
         markdown: false,
       },
     ],

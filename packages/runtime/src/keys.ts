@@ -15,6 +15,8 @@ export interface FleetKeys {
   initialSucceeded(sync: string): string;
   /** The run a job continues after waiting for its child jobs (runId, start, attempt). */
   continuedRun(queue: string, jobId: string): string;
+  /** The open failure alert of a job (failure-alerts.ts): since when it fails, how often, the last card. */
+  failureAlert(jobName: string): string;
 }
 
 export function fleetKeys(fleetPrefix: string): FleetKeys {
@@ -24,5 +26,6 @@ export function fleetKeys(fleetPrefix: string): FleetKeys {
     lastFinished: (queue) => `${base}:queue:${queue}:last-finished`,
     initialSucceeded: (sync) => `${base}:sync:${sync}:initial-succeeded`,
     continuedRun: (queue, jobId) => `${base}:queue:${queue}:continued-run:${jobId}`,
+    failureAlert: (jobName) => `${base}:job:${jobName}:failure-alert`,
   };
 }

@@ -13,10 +13,11 @@ import {
 } from '@syncfleet/jobs';
 import { createLogger, secretsFromEnv, withRunContext, type Logger } from '@syncfleet/log';
 import { createJobMetrics, createRegistry, type Registry } from '@syncfleet/metrics';
-import { createNoopNotifier, createTeamsNotifier, runFailedCard, type Notifier } from '@syncfleet/notify';
+import { createNoopNotifier, createTeamsNotifier, runFailedCard, runRecoveredCard, type Notifier } from '@syncfleet/notify';
 import { CleanupStack } from './cleanup-stack.ts';
 import { createFleetQueue } from './enqueue.ts';
 import type { WorkerConfig } from './env.ts';
+import { createFailureAlerts, type FailureAlerts } from './failure-alerts.ts';
 import { startHealthServer } from './health-server.ts';
 import { bullPrefix, fleetKeys } from './keys.ts';
 import { appendToOutbox, createLedgerFlusher, type LedgerFlusher, type RunRecord, type RunStatus } from './ledger.ts';
@@ -202,23 +203,68 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
     return true;
   };
 
-  const notify = (record: RunRecord, attempts: number): void => {
-    const sent = notifier
-      .send(
-        runFailedCard({
-          jobName: record.jobName,
-          queue: record.queue,
-          sync: record.sync,
-          runId: record.runId,
-          jobId: record.jobId,
-          attempts,
-          error: record.error ?? 'unknown error',
-          finishedAt: new Date(record.finishedAt ?? Date.now()),
-        }),
-      )
-      .catch((error: unknown) => log.warn({ err: error }, 'failed-run notification not sent'));
+  /** Failure alerts (one card per failing spell, see failure-alerts.ts): only when cards go somewhere. */
+  const alerting = options.notifier !== undefined || config.TEAMS_WEBHOOK_URL !== undefined;
+  let alerts: FailureAlerts | undefined;
+  /** Notifications run beside the jobs; stop() waits for the ones in flight. */
+  const track = (sending: Promise<unknown>): void => {
+    const sent = sending.catch((error: unknown) => log.warn({ err: error }, 'notification not sent'));
     notifications.add(sent);
     void sent.finally(() => notifications.delete(sent));
+  };
+
+  /** A run failed for good: a card, unless one went out for this job's failing spell less than TEAMS_FAILURE_REPEAT_MS ago. */
+  const notify = (record: RunRecord, attempts: number): void => {
+    const failedAt = record.finishedAt ?? Date.now();
+    track(
+      (async () => {
+        let alert: Awaited<ReturnType<FailureAlerts['failed']>> | undefined;
+        try {
+          alert = await alerts?.failed(record.jobName, failedAt);
+        } catch (error) {
+          log.warn({ err: error, job: record.jobName }, 'failure alert state not readable: the card is sent anyway');
+        }
+        if (alert && !alert.notify) {
+          log.info({ job: record.jobName, failedRuns: alert.failedRuns, failingSince: new Date(alert.sinceMs) }, 'failure card not sent: this job is already reported as failing (TEAMS_FAILURE_REPEAT_MS)');
+          return;
+        }
+        await notifier.send(
+          runFailedCard({
+            jobName: record.jobName,
+            queue: record.queue,
+            sync: record.sync,
+            runId: record.runId,
+            jobId: record.jobId,
+            attempts,
+            error: record.error ?? 'unknown error',
+            finishedAt: new Date(failedAt),
+            failing: alert ? { runs: alert.failedRuns, since: new Date(alert.sinceMs) } : undefined,
+          }),
+        );
+      })(),
+    );
+  };
+
+  /** A run succeeded: if its job was reported as failing, a recovery card. */
+  const notifyRecovery = (record: RunRecord): void => {
+    const current = alerts;
+    if (!current) return;
+    track(
+      current.succeeded(record.jobName).then((closed) => {
+        if (!closed) return;
+        return notifier.send(
+          runRecoveredCard({
+            jobName: record.jobName,
+            queue: record.queue,
+            sync: record.sync,
+            runId: record.runId,
+            failedRuns: closed.failedRuns,
+            failingSince: new Date(closed.sinceMs),
+            finishedAt: new Date(record.finishedAt ?? Date.now()),
+          }),
+        );
+      }),
+    );
   };
 
   /**
@@ -312,7 +358,10 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
         for (const [name, value] of Object.entries(record.counts)) {
           if (value > 0) metrics.records.inc({ job: record.jobName, count: name }, value);
         }
-        if (record.status === 'succeeded') metrics.lastSuccess.set({ job: record.jobName, sync: record.sync }, record.finishedAt! / 1000);
+        if (record.status === 'succeeded') {
+          metrics.lastSuccess.set({ job: record.jobName, sync: record.sync }, record.finishedAt! / 1000);
+          notifyRecovery(record);
+        }
         const fields = { status: record.status, durationMs: record.finishedAt! - startedAt, attempt, counts: record.counts };
         if (record.status === 'failed') runLog.error({ ...fields, final: record.final, error: record.error }, 'run failed');
         else if (record.status === 'refused' || record.status === 'skipped') runLog.info({ ...fields, reason: record.reason }, `run ${record.status}`);
@@ -460,6 +509,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
       try {
         const commands = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 20, connectionName: `${appName}:commands` });
         commands.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+        if (alerting) alerts = createFailureAlerts(commands, { repeatMs: config.TEAMS_FAILURE_REPEAT_MS, key: (jobName) => keys.failureAlert(jobName) });
         stack.push('redis', async () => {
           await commands.quit();
         });
