@@ -3,15 +3,17 @@
 // syncs, the chronology of a sync end to end with a sample worker process, and its config check.
 import { Worker, type Job, type Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, test, vi } from 'vitest';
+import { z } from 'zod';
 import { parseEnv } from '@syncfleet/config';
 import { createFleetControl, type FleetControl } from '@syncfleet/control';
-import { catalogue, type AnyCatalogue } from '@syncfleet/jobs';
+import { catalogue, defineCatalogue, type AnyCatalogue } from '@syncfleet/jobs';
 import { createLogger } from '@syncfleet/log';
 import { bullPrefix, createFleetQueue, fleetKeys } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
 import { createSchedulerApp } from '../apps/scheduler/src/app.ts';
 import { SchedulerEnv } from '../apps/scheduler/src/env.ts';
+import { syncJobSchedulers } from '../apps/scheduler/src/schedulers.ts';
 import { deletePrefixKeys, randomSuffix, testPrefix, useTestDatabase, waitUntil, workerConfig, workerEnv } from './support/fixtures.ts';
 import { assertNoLeftoverProcesses, startAppProcess, stopAppProcess, type AppProcess } from './support/processes.ts';
 
@@ -219,6 +221,45 @@ describe('job schedulers', () => {
       }
       await Promise.all(replicas.map(stopScheduler));
     }
+  });
+});
+
+describe('job schedulers on dropped queues', () => {
+  const job = { payload: z.object({}).strict(), overlap: 'skip', attempts: 1, backoff: { type: 'fixed', delay: 100 }, dryRun: false, kind: 'periodic', schedule: { every: 60_000 } } as const;
+  const alpha = { alpha: { sync: 'alpha', singleton: true, concurrency: 1 } } as const;
+  const withExtra = defineCatalogue(
+    { ...alpha, extra: { sync: 'extra', singleton: true, concurrency: 1 } },
+    { 'alpha.tick': { ...job, sync: 'alpha', queue: 'alpha', description: 'a' }, 'extra.tick': { ...job, sync: 'extra', queue: 'extra', description: 'e' } },
+  );
+  const withoutExtra = defineCatalogue(alpha, { 'alpha.tick': { ...job, sync: 'alpha', queue: 'alpha', description: 'a' } });
+  const schedulesOf = (cat: AnyCatalogue) =>
+    Object.values(cat.jobs).map((j) => ({ job: j.name, queue: j.queue, enabled: true, schedule: j.schedule!, source: 'catalogue' }));
+
+  test("are found through the fleet's registry of queues: the keyspace is scanned at a fleet's first boot only", async () => {
+    const prefix = testPrefix();
+    const queues = new Map<string, Queue>();
+    const queue = (name: string): Queue => queues.get(name) ?? queues.set(name, createFleetQueue(redis, prefix, name)).get(name)!;
+    cleanups.push(async () => {
+      for (const q of queues.values()) await q.close();
+      await deletePrefixKeys(inject('redisUrl'), prefix);
+    });
+    const scans = vi.spyOn(redis, 'scan');
+    cleanups.push(async () => scans.mockRestore());
+    const sync = (cat: AnyCatalogue) => syncJobSchedulers({ catalogue: cat, fleetPrefix: prefix, schedules: schedulesOf(cat), queue, redis, log: createLogger({ name: 'test', level: 'silent' }) });
+
+    const first = await sync(withExtra);
+    expect(first.created.sort()).toEqual(['alpha.tick', 'extra.tick']);
+    expect(scans).toHaveBeenCalled(); // a new fleet: no registry yet
+    expect((await redis.smembers(fleetKeys(prefix).scheduledQueues)).sort()).toEqual(['alpha', 'extra']);
+
+    scans.mockClear();
+    const second = await sync(withoutExtra);
+    expect(second).toMatchObject({ unchanged: ['alpha.tick'], removed: [{ queue: 'extra', id: 'extra.tick' }] });
+    expect(await queue('extra').getJobSchedulers()).toEqual([]);
+    expect(scans).not.toHaveBeenCalled();
+    // the dropped queue stays registered: an older replica may still write to it during a rolling deploy
+    expect((await redis.smembers(fleetKeys(prefix).scheduledQueues)).sort()).toEqual(['alpha', 'extra']);
+    expect((await sync(withoutExtra)).removed).toEqual([]);
   });
 });
 

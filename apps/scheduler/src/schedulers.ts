@@ -6,7 +6,7 @@ import type { Queue, JobSchedulerJson } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { findJob, type AnyCatalogue, type EffectiveSchedule, type JobDefinition, type Schedule } from '@syncfleet/jobs';
 import type { Logger } from '@syncfleet/log';
-import { assertValidPayload, bullPrefix, createFleetQueue, jobOptionsFor } from '@syncfleet/runtime';
+import { assertValidPayload, bullPrefix, createFleetQueue, fleetKeys, jobOptionsFor } from '@syncfleet/runtime';
 
 export interface SchedulerSyncOptions {
   catalogue: AnyCatalogue;
@@ -72,8 +72,23 @@ async function removePendingTick(queue: Queue, removed: JobSchedulerJson): Promi
   await tick.remove().catch(() => undefined); // it became active meanwhile: it runs once more
 }
 
-/** Names of this fleet's queues that hold job schedulers, including queues the catalogue dropped. */
-async function queuesWithSchedulers(redis: Redis, fleetPrefix: string): Promise<string[]> {
+/**
+ * Names of the queues that may hold this fleet's job schedulers, queues the catalogue dropped
+ * included, from the fleet's registry of them; the declared queues join it before any scheduler is
+ * written. A fleet without a registry yet (first boot, or schedulers written by an older version)
+ * scans the keyspace once to build it. Names never leave the registry: a scheduler replica of an
+ * older catalogue may still be writing to a queue this one dropped (rolling deploy).
+ */
+async function registeredQueues(redis: Redis, fleetPrefix: string, declared: readonly string[]): Promise<string[]> {
+  const registry = fleetKeys(fleetPrefix).scheduledQueues;
+  const known = (await redis.exists(registry)) === 1 ? await redis.smembers(registry) : await scanQueuesWithSchedulers(redis, fleetPrefix);
+  const all = [...new Set([...known, ...declared])];
+  if (all.length > 0) await redis.sadd(registry, ...all);
+  return all;
+}
+
+/** Names of this fleet's queues that hold job schedulers, found by scanning the whole keyspace. */
+async function scanQueuesWithSchedulers(redis: Redis, fleetPrefix: string): Promise<string[]> {
   const prefix = `${bullPrefix(fleetPrefix)}:`;
   const suffix = ':repeat';
   const found = new Set<string>();
@@ -114,6 +129,8 @@ export async function syncJobSchedulers(options: SchedulerSyncOptions): Promise<
   assertSchedulesValid(catalogue, schedules);
   const result: SchedulerSyncResult = { created: [], updated: [], unchanged: [], removed: [] };
   const enabled = schedules.filter((entry) => entry.enabled);
+  const declaredQueues = Object.keys(catalogue.queues);
+  const queueNames = (await registeredQueues(redis, fleetPrefix, declaredQueues)).sort();
 
   for (const entry of enabled) {
     const job = findJob(catalogue, entry.job)!;
@@ -140,8 +157,6 @@ export async function syncJobSchedulers(options: SchedulerSyncOptions): Promise<
 
   // Anything else in this fleet's queues goes: disabled, no longer declared, or declared on another queue.
   const wanted = new Set(enabled.map((entry) => `${entry.queue}\u0000${entry.job}`));
-  const declaredQueues = Object.keys(catalogue.queues);
-  const queueNames = [...new Set([...declaredQueues, ...(await queuesWithSchedulers(redis, fleetPrefix))])].sort();
   for (const name of queueNames) {
     const declared = declaredQueues.includes(name);
     const q = declared ? queue(name) : createFleetQueue(redis, fleetPrefix, name);

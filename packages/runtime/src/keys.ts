@@ -17,6 +17,11 @@ export interface FleetKeys {
   continuedRun(queue: string, jobId: string): string;
   /** The open failure alert of a job (failure-alerts.ts): since when it fails, how often, the last card. */
   failureAlert(jobName: string): string;
+  /**
+   * Set of the queues that may hold this fleet's job schedulers (every queue the scheduler app
+   * ever declared or found): it finds the schedulers of a queue the catalogue dropped.
+   */
+  scheduledQueues: string;
 }
 
 export function fleetKeys(fleetPrefix: string): FleetKeys {
@@ -27,5 +32,6 @@ export function fleetKeys(fleetPrefix: string): FleetKeys {
     initialSucceeded: (sync) => `${base}:sync:${sync}:initial-succeeded`,
     continuedRun: (queue, jobId) => `${base}:queue:${queue}:continued-run:${jobId}`,
     failureAlert: (jobName) => `${base}:job:${jobName}:failure-alert`,
+    scheduledQueues: `${base}:scheduled-queues`,
   };
 }
