@@ -174,13 +174,13 @@ describe('failure cards', () => {
     track(app, prefix, queue);
     cleanups.push(() => teams.close());
     await app.start();
-    const alertKey = fleetKeys(prefix).failureAlert('sample.echo');
+    const alertKey = fleetKeys(prefix).alert('job-failing:sample.echo');
     const run = async (payload: Record<string, unknown>): Promise<void> => {
       const job = await enqueueJob(queue, catalogue.jobs['sample.echo'], payload);
       await waitUntil('the run to end', async () => ['completed', 'failed'].includes(await queue.getJobState(job.id!)));
     };
     /** Failed runs counted by the open alert (the worker counts them before it decides on a card). */
-    const failedRuns = async (): Promise<number> => Number(await redis.hget(alertKey, 'failures'));
+    const failedRuns = async (): Promise<number> => Number(await redis.hget(alertKey, 'count'));
     return { teams, app, run, failedRuns, alertKey };
   }
 
@@ -210,8 +210,8 @@ describe('failure cards', () => {
     expect(teams.received).toHaveLength(3);
   });
 
-  test('TEAMS_FAILURE_REPEAT_MS=0: a card for every failed run, counting the runs that failed in a row', async () => {
-    const { teams, run } = await setUp({ TEAMS_FAILURE_REPEAT_MS: '0' });
+  test('TEAMS_ALERT_REPEAT_MS=0: a card for every failed run, counting the runs that failed in a row', async () => {
+    const { teams, run } = await setUp({ TEAMS_ALERT_REPEAT_MS: '0' });
     await run({ failWith: 'permanent' });
     await waitUntil('the first card', () => teams.received.length >= 1);
     await run({ failWith: 'permanent' });

@@ -21,10 +21,10 @@ export const WorkerEnv = z.object({
   HEAL_MUST_WAIT_FOR_INITIAL_SYNC: envBoolean(true),
   TEAMS_WEBHOOK_URL: envUrl({ protocols: ['http:', 'https:'] }).optional(),
   /**
-   * While a job keeps failing, at most one Teams card per this interval: the first failed run posts
-   * at once, later ones are counted on the next card, and the first success posts a recovery card.
-   * 0: a card for every failed run.
+   * While a problem lasts (a job keeps failing, a sync lags), at most one Teams card per this
+   * interval: the first failed run posts at once, later ones are counted on the next card, and the
+   * first success posts a recovery card. 0: a card every time.
    */
-  TEAMS_FAILURE_REPEAT_MS: envDurationMs(3_600_000),
+  TEAMS_ALERT_REPEAT_MS: envDurationMs(3_600_000),
 });
 export type WorkerConfig = z.output<typeof WorkerEnv>;

@@ -5,5 +5,6 @@ export { runUntilSignalled } from './main.ts';
 export { assertValidPayload, createFleetQueue, enqueueJob, InvalidPayloadError, jobOptionsFor, type EnqueueOptions } from './enqueue.ts';
 export { bullPrefix, fleetKeys, type FleetKeys } from './keys.ts';
 export { createLedgerFlusher, mergeRunRecords, writeRunRecords, runStatuses, type RunRecord, type RunStatus } from './ledger.ts';
+export { createAlertState, type AlertState, type OpenAlert } from './alerts.ts';
 export { CleanupStack } from './cleanup-stack.ts';
 export { withResources } from './with-resources.ts';

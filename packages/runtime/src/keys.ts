@@ -15,8 +15,8 @@ export interface FleetKeys {
   initialSucceeded(sync: string): string;
   /** The run a job continues after waiting for its child jobs (runId, start, attempt). */
   continuedRun(queue: string, jobId: string): string;
-  /** The open failure alert of a job (failure-alerts.ts): since when it fails, how often, the last card. */
-  failureAlert(jobName: string): string;
+  /** An open alert (alerts.ts, e.g. `job-failing:<job>`): since when, how often, the last card. */
+  alert(name: string): string;
   /**
    * Set of the queues that may hold this fleet's job schedulers (every queue the scheduler app
    * ever declared or found): it finds the schedulers of a queue the catalogue dropped.
@@ -31,7 +31,7 @@ export function fleetKeys(fleetPrefix: string): FleetKeys {
     lastFinished: (queue) => `${base}:queue:${queue}:last-finished`,
     initialSucceeded: (sync) => `${base}:sync:${sync}:initial-succeeded`,
     continuedRun: (queue, jobId) => `${base}:queue:${queue}:continued-run:${jobId}`,
-    failureAlert: (jobName) => `${base}:job:${jobName}:failure-alert`,
+    alert: (name) => `${base}:alert:${name}`,
     scheduledQueues: `${base}:scheduled-queues`,
   };
 }

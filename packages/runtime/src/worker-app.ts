@@ -17,7 +17,7 @@ import { createNoopNotifier, createTeamsNotifier, runFailedCard, runRecoveredCar
 import { CleanupStack } from './cleanup-stack.ts';
 import { createFleetQueue } from './enqueue.ts';
 import type { WorkerConfig } from './env.ts';
-import { createFailureAlerts, type FailureAlerts } from './failure-alerts.ts';
+import { createAlertState, type AlertState } from './alerts.ts';
 import { startHealthServer } from './health-server.ts';
 import { bullPrefix, fleetKeys } from './keys.ts';
 import { appendToOutbox, createLedgerFlusher, type LedgerFlusher, type RunRecord, type RunStatus } from './ledger.ts';
@@ -203,9 +203,10 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
     return true;
   };
 
-  /** Failure alerts (one card per failing spell, see failure-alerts.ts): only when cards go somewhere. */
+  /** Failure alerts (one card per failing spell, see alerts.ts): only when cards go somewhere. */
   const alerting = options.notifier !== undefined || config.TEAMS_WEBHOOK_URL !== undefined;
-  let alerts: FailureAlerts | undefined;
+  let alerts: AlertState | undefined;
+  const failureAlert = (jobName: string): string => `job-failing:${jobName}`;
   /** Notifications run beside the jobs; stop() waits for the ones in flight. */
   const track = (sending: Promise<unknown>): void => {
     const sent = sending.catch((error: unknown) => log.warn({ err: error }, 'notification not sent'));
@@ -213,19 +214,19 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
     void sent.finally(() => notifications.delete(sent));
   };
 
-  /** A run failed for good: a card, unless one went out for this job's failing spell less than TEAMS_FAILURE_REPEAT_MS ago. */
+  /** A run failed for good: a card, unless one went out for this job's failing spell less than TEAMS_ALERT_REPEAT_MS ago. */
   const notify = (record: RunRecord, attempts: number): void => {
     const failedAt = record.finishedAt ?? Date.now();
     track(
       (async () => {
-        let alert: Awaited<ReturnType<FailureAlerts['failed']>> | undefined;
+        let alert: Awaited<ReturnType<AlertState['raise']>> | undefined;
         try {
-          alert = await alerts?.failed(record.jobName, failedAt);
+          alert = await alerts?.raise(failureAlert(record.jobName), failedAt);
         } catch (error) {
           log.warn({ err: error, job: record.jobName }, 'failure alert state not readable: the card is sent anyway');
         }
         if (alert && !alert.notify) {
-          log.info({ job: record.jobName, failedRuns: alert.failedRuns, failingSince: new Date(alert.sinceMs) }, 'failure card not sent: this job is already reported as failing (TEAMS_FAILURE_REPEAT_MS)');
+          log.info({ job: record.jobName, failedRuns: alert.count, failingSince: new Date(alert.sinceMs) }, 'failure card not sent: this job is already reported as failing (TEAMS_ALERT_REPEAT_MS)');
           return;
         }
         await notifier.send(
@@ -238,7 +239,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
             attempts,
             error: record.error ?? 'unknown error',
             finishedAt: new Date(failedAt),
-            failing: alert ? { runs: alert.failedRuns, since: new Date(alert.sinceMs) } : undefined,
+            failing: alert ? { runs: alert.count, since: new Date(alert.sinceMs) } : undefined,
           }),
         );
       })(),
@@ -250,7 +251,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
     const current = alerts;
     if (!current) return;
     track(
-      current.succeeded(record.jobName).then((closed) => {
+      current.clear(failureAlert(record.jobName)).then((closed) => {
         if (!closed) return;
         return notifier.send(
           runRecoveredCard({
@@ -258,7 +259,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
             queue: record.queue,
             sync: record.sync,
             runId: record.runId,
-            failedRuns: closed.failedRuns,
+            failedRuns: closed.count,
             failingSince: new Date(closed.sinceMs),
             finishedAt: new Date(record.finishedAt ?? Date.now()),
           }),
@@ -509,7 +510,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
       try {
         const commands = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 20, connectionName: `${appName}:commands` });
         commands.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
-        if (alerting) alerts = createFailureAlerts(commands, { repeatMs: config.TEAMS_FAILURE_REPEAT_MS, key: (jobName) => keys.failureAlert(jobName) });
+        if (alerting) alerts = createAlertState(commands, { repeatMs: config.TEAMS_ALERT_REPEAT_MS, key: (name) => keys.alert(name) });
         stack.push('redis', async () => {
           await commands.quit();
         });
