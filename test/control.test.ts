@@ -1,15 +1,14 @@
 // The control plane (shared by the HTTP API and the `fleet` CLI) against real Redis and Postgres:
 // deduplicated triggers, clean, retry, pause, the run ledger, per-sync status, unknown names.
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import { z } from 'zod';
 import { createFleetControl, DryRunNotSupportedError, UnknownJobError, UnknownQueueError, UnknownSyncError, type FleetControl } from '@syncfleet/control';
 import { createSyncState } from '@syncfleet/db';
 import { catalogue, defineCatalogue, type AnyCatalogue } from '@syncfleet/jobs';
-import { InvalidPayloadError, jobOptionsFor, writeRunRecords, type RunRecord, type WorkerApp } from '@syncfleet/runtime';
+import { InvalidPayloadError, jobOptionsFor, writeRunRecords, type WorkerApp } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
-import { deletePrefixKeys, testPrefix, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
+import { deletePrefixKeys, runRecord, testPrefix, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
 
 // The fleet's catalogue as deployed: every sync's jobs and queues, not only the sample's.
 const jobNames = Object.keys(catalogue.jobs).sort();
@@ -46,32 +45,6 @@ async function startWorker(control: FleetControl): Promise<WorkerApp> {
   cleanups.push(() => app.stop());
   await app.start();
   return app;
-}
-
-function runRecord(fleet: string, overrides: Partial<RunRecord> & Pick<RunRecord, 'jobName' | 'startedAt'>): RunRecord {
-  const job = catalogue.jobs[overrides.jobName as keyof typeof catalogue.jobs];
-  return {
-    runId: randomUUID(),
-    fleet,
-    sync: job?.sync ?? 'sample',
-    kind: job?.kind ?? 'manual',
-    queue: job?.queue ?? 'sample',
-    jobId: String(Math.floor(Math.random() * 1e9)),
-    attempt: 1,
-    status: 'succeeded',
-    final: false,
-    dueAt: null,
-    finishedAt: overrides.startedAt + 100,
-    counts: {},
-    windowStart: null,
-    windowEnd: null,
-    reason: null,
-    error: null,
-    workerId: 'test',
-    dryRun: false,
-    afterStall: false,
-    ...overrides,
-  };
 }
 
 describe('enqueue', () => {

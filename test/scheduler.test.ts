@@ -1,6 +1,8 @@
 // The scheduler app as a real process (the way it runs in production): the job schedulers it leaves
 // in Redis after a boot, a restart with other settings, two replicas booting at once, the initial
-// syncs, the chronology of a sync end to end with a sample worker process, and its config check.
+// syncs, the lag alerts, the chronology of a sync end to end with a sample worker process, and its
+// config check.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, type Job, type Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test, vi } from 'vitest';
@@ -9,12 +11,13 @@ import { parseEnv } from '@syncfleet/config';
 import { createFleetControl, type FleetControl } from '@syncfleet/control';
 import { catalogue, defineCatalogue, type AnyCatalogue } from '@syncfleet/jobs';
 import { createLogger } from '@syncfleet/log';
-import { bullPrefix, createFleetQueue, fleetKeys } from '@syncfleet/runtime';
+import { bullPrefix, createFleetQueue, fleetKeys, writeRunRecords } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
 import { createSchedulerApp } from '../apps/scheduler/src/app.ts';
 import { SchedulerEnv } from '../apps/scheduler/src/env.ts';
+import { startTeamsEmulator } from './emulators/teams.ts';
 import { syncJobSchedulers } from '../apps/scheduler/src/schedulers.ts';
-import { deletePrefixKeys, randomSuffix, testPrefix, useTestDatabase, waitUntil, workerConfig, workerEnv } from './support/fixtures.ts';
+import { deletePrefixKeys, randomSuffix, runRecord, testPrefix, useTestDatabase, waitUntil, workerConfig, workerEnv } from './support/fixtures.ts';
 import { assertNoLeftoverProcesses, startAppProcess, stopAppProcess, type AppProcess } from './support/processes.ts';
 
 const schedulerEntry = 'apps/scheduler/src/main.ts';
@@ -328,6 +331,42 @@ describe('initial sync', () => {
       );
       expect((await pendingJobs(queue, 'sample.initial')).map((j) => j.id)).toEqual([existing.id]);
     }
+  });
+});
+
+describe('lag alerts', () => {
+  test('a sync without a success for longer than its threshold: one card, whatever the number of scheduler replicas; one when it caught up', async () => {
+    const { prefix } = useFleet();
+    const teams = await startTeamsEmulator();
+    cleanups.push(() => teams.close());
+    const now = Date.now();
+    await writeRunRecords(db.pool, [
+      runRecord(prefix, { jobName: 'sample.tick', startedAt: now - 20 * 60_000 }),
+      runRecord(prefix, { jobName: 'sample.tick', startedAt: now - 60_000, status: 'skipped', reason: 'skipped: sample.echo is running' }),
+    ]);
+    const env = schedulerEnv(prefix, { TEAMS_WEBHOOK_URL: teams.url, SAMPLE_LAG_ALERT_MS: '10m', LAG_CHECK_INTERVAL_MS: '100ms' });
+    const logger = createLogger({ name: 'test', level: 'silent' });
+    const replicas = [createSchedulerApp(parseEnv(SchedulerEnv, env), { logger }), createSchedulerApp(parseEnv(SchedulerEnv, env), { logger })];
+    for (const app of replicas) {
+      cleanups.push(() => app.stop());
+      await app.start();
+    }
+    const card = (i: number) => teams.received[i]?.body as { title: string; sections: Array<{ facts: Array<{ name: string; value: string }>; text?: string }> } | undefined;
+    await waitUntil('the lag card', () => card(0));
+    expect(card(0)!.title).toBe('sample is lagging: no successful run for 20m');
+    const facts = Object.fromEntries(card(0)!.sections[0]!.facts.map((f) => [f.name, f.value]));
+    expect(facts).toMatchObject({ Sync: 'sample', Paused: 'no' });
+    expect(facts['Last run']).toMatch(/^sample\.tick skipped at /);
+    expect(card(0)!.sections[0]!.text).toBe('skipped: sample.echo is running');
+    await sleep(600); // a dozen checks by two replicas: the alert is reported once
+    expect(teams.received).toHaveLength(1);
+
+    await writeRunRecords(db.pool, [runRecord(prefix, { jobName: 'sample.tick', startedAt: Date.now() - 1000 })]);
+    await waitUntil('the caught-up card', () => card(1));
+    expect(card(1)!.title).toBe('sample caught up');
+    await sleep(400);
+    expect(teams.received).toHaveLength(2);
+    // the other syncs never succeeded here: nothing to measure a lag from, no card
   });
 });
 

@@ -1,10 +1,11 @@
 // Per-test isolation: each test file gets its own database (cloned from the migrated template),
 // each test its own fleet prefix (so its own BullMQ queues and keys), and helpers to wait and to
 // run worker apps as real processes.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, inject } from 'vitest';
 import pg from 'pg';
-import { WorkerEnv, type WorkerConfig } from '@syncfleet/runtime';
+import { catalogue } from '@syncfleet/jobs';
+import { WorkerEnv, type RunRecord, type WorkerConfig } from '@syncfleet/runtime';
 import { createDatabaseFromTemplate, dropDatabase } from '../infra/postgres.ts';
 
 export { deletePrefixKeys } from '../infra/redis.ts';
@@ -82,4 +83,31 @@ export async function waitUntil<T>(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** A run record of a job of the fleet's catalogue (a success unless told), for `writeRunRecords`. */
+export function runRecord(fleet: string, overrides: Partial<RunRecord> & Pick<RunRecord, 'jobName' | 'startedAt'>): RunRecord {
+  const job = catalogue.jobs[overrides.jobName as keyof typeof catalogue.jobs];
+  return {
+    runId: randomUUID(),
+    fleet,
+    sync: job?.sync ?? 'sample',
+    kind: job?.kind ?? 'manual',
+    queue: job?.queue ?? 'sample',
+    jobId: String(Math.floor(Math.random() * 1e9)),
+    attempt: 1,
+    status: 'succeeded',
+    final: false,
+    dueAt: null,
+    finishedAt: overrides.startedAt + 100,
+    counts: {},
+    windowStart: null,
+    windowEnd: null,
+    reason: null,
+    error: null,
+    workerId: 'test',
+    dryRun: false,
+    afterStall: false,
+    ...overrides,
+  };
 }

@@ -1,4 +1,5 @@
 // Rendering for humans: aligned tables, dates, durations. `--json` output bypasses all of this.
+import prettyMilliseconds from 'pretty-ms';
 
 /** Where the CLI writes; `process.stdout`/`process.stderr` in main.ts, buffers in tests. */
 export interface CliOutput {
@@ -29,14 +30,7 @@ export function formatTime(date: Date | null | undefined): string {
 /** 950 -> `950ms`, 61_000 -> `1m 1s`, 3_723_000 -> `1h 2m`. */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '-';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
+  return prettyMilliseconds(ms, { unitCount: 2, secondsDecimalDigits: 0 });
 }
 
 /** First line of a text, cut to `max` characters. */

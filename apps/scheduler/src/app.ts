@@ -6,10 +6,12 @@ import { createPool } from '@syncfleet/db';
 import { catalogue as fleetCatalogue, type AnyCatalogue } from '@syncfleet/jobs';
 import { createLogger, secretsFromEnv, type Logger } from '@syncfleet/log';
 import { createRegistry, type Registry } from '@syncfleet/metrics';
-import { CleanupStack } from '@syncfleet/runtime';
+import { createTeamsNotifier, type Notifier } from '@syncfleet/notify';
+import { CleanupStack, createAlertState, fleetKeys } from '@syncfleet/runtime';
 import type { SchedulerConfig } from './env.ts';
 import { createHttpServer } from './http-server.ts';
 import { enqueueInitialSyncs, type InitialSyncOutcome } from './initial-sync.ts';
+import { startLagMonitor } from './lag-alerts.ts';
 import { syncJobSchedulers, type SchedulerSyncResult } from './schedulers.ts';
 
 export interface SchedulerDeps {
@@ -17,6 +19,8 @@ export interface SchedulerDeps {
   catalogue?: AnyCatalogue;
   logger?: Logger;
   registry?: Registry;
+  /** Where lag alerts go; default: the Teams webhook of TEAMS_WEBHOOK_URL (none when unset). */
+  notifier?: Notifier;
 }
 
 export interface SchedulerApp {
@@ -108,6 +112,19 @@ export function createSchedulerApp(config: SchedulerConfig, deps: SchedulerDeps 
         );
         const initialSyncs = config.START_INITIAL_SYNC ? await enqueueInitialSyncs({ control, redis, pool, log }) : [];
         boot = { schedulers, initialSyncs };
+
+        const notifier = deps.notifier ?? (config.TEAMS_WEBHOOK_URL ? createTeamsNotifier({ webhookUrl: config.TEAMS_WEBHOOK_URL, log, secrets }) : undefined);
+        if (notifier) {
+          const lagMonitor = startLagMonitor({
+            control,
+            thresholds: config.lagAlertMs,
+            intervalMs: config.LAG_CHECK_INTERVAL_MS,
+            alerts: createAlertState(redis, { repeatMs: config.TEAMS_ALERT_REPEAT_MS, key: (name) => fleetKeys(config.FLEET_PREFIX).alert(name) }),
+            notifier,
+            log,
+          });
+          stack.push('lag alerts', () => lagMonitor.stop());
+        }
 
         if (config.AUTH_DISABLED) log.warn('AUTH_DISABLED=true: the API and the dashboard answer anyone who can reach them');
         const server = await createHttpServer({

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { envBoolean, envPort } from '@syncfleet/config';
+import { envBoolean, envDurationMs, envPort } from '@syncfleet/config';
 import { catalogue as fleetCatalogue, scheduleEnvSchema, type AnyCatalogue } from '@syncfleet/jobs';
 import { WorkerEnv } from '@syncfleet/runtime';
+import { lagEnvSchema, lagThresholds } from './lag-alerts.ts';
 
 const authFields = ['API_TOKEN', 'DASHBOARD_USER', 'DASHBOARD_PASSWORD', 'AUTH_DISABLED'] as const;
 
@@ -9,7 +10,7 @@ const authFields = ['API_TOKEN', 'DASHBOARD_USER', 'DASHBOARD_PASSWORD', 'AUTH_D
  * The scheduler's own variables: the connection and fleet settings every app shares (same names and
  * defaults as the worker apps), the HTTP server, and its credentials.
  */
-export const SchedulerBaseEnv = WorkerEnv.pick({ REDIS_URL: true, DATABASE_URL: true, FLEET_PREFIX: true, LOG_LEVEL: true })
+export const SchedulerBaseEnv = WorkerEnv.pick({ REDIS_URL: true, DATABASE_URL: true, FLEET_PREFIX: true, LOG_LEVEL: true, TEAMS_WEBHOOK_URL: true, TEAMS_ALERT_REPEAT_MS: true })
   .extend({
     /** Port of the HTTP API, Bull Board, /healthz and /metrics; 0 picks a free one. */
     API_PORT: envPort(8080),
@@ -23,6 +24,8 @@ export const SchedulerBaseEnv = WorkerEnv.pick({ REDIS_URL: true, DATABASE_URL: 
     AUTH_DISABLED: envBoolean(false),
     /** Enqueue each sync's initial job at boot, unless it already succeeded or one is pending. */
     START_INITIAL_SYNC: envBoolean(false),
+    /** How often the syncs' lags are compared with their thresholds (with TEAMS_WEBHOOK_URL set). */
+    LAG_CHECK_INTERVAL_MS: envDurationMs(60_000).refine((ms) => ms >= 100, 'must be at least 100ms'),
   })
   .superRefine(
     (env, ctx) => {
@@ -56,20 +59,23 @@ export const SchedulerBaseEnv = WorkerEnv.pick({ REDIS_URL: true, DATABASE_URL: 
   );
 
 /**
- * The whole scheduler env: its own variables plus the schedule overrides of every scheduled job of
- * the catalogue (`<JOB>_CRON`, `<JOB>_TZ`, `<JOB>_EVERY`, `<JOB>_ENABLED`). Both halves read the same
- * variables in one parse, so an invalid cron and a missing token are reported together.
+ * The whole scheduler env: its own variables, the schedule overrides of every scheduled job of the
+ * catalogue (`<JOB>_CRON`, `<JOB>_TZ`, `<JOB>_EVERY`, `<JOB>_ENABLED`) and the lag alert threshold of
+ * every sync (`<SYNC>_LAG_ALERT_MS`). All parts read the same variables in one parse, so an invalid
+ * cron and a missing token are reported together.
  */
 export function schedulerEnvSchema(catalogue: AnyCatalogue) {
   const schedules = scheduleEnvSchema(catalogue);
+  const lag = lagEnvSchema(catalogue);
   return z.record(z.string(), z.string().optional()).transform((env, ctx) => {
     const base = SchedulerBaseEnv.safeParse(env);
     const effective = schedules.safeParse(env);
-    for (const issue of [...(base.error?.issues ?? []), ...(effective.error?.issues ?? [])]) {
+    const lagOverrides = lag.safeParse(env);
+    for (const issue of [...(base.error?.issues ?? []), ...(effective.error?.issues ?? []), ...(lagOverrides.error?.issues ?? [])]) {
       ctx.addIssue({ ...issue, continue: true });
     }
-    if (!base.success || !effective.success) return z.NEVER;
-    return { ...base.data, schedules: effective.data };
+    if (!base.success || !effective.success || !lagOverrides.success) return z.NEVER;
+    return { ...base.data, schedules: effective.data, lagAlertMs: lagThresholds(catalogue, effective.data, lagOverrides.data) };
   });
 }
 

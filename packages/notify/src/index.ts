@@ -2,9 +2,12 @@ export {
   MAX_ERROR_TEXT_LENGTH,
   THEME_COLORS,
   describeError,
+  formatDuration,
   runFailedCard,
   runRecoveredCard,
   runSucceededCard,
+  syncCaughtUpCard,
+  syncLaggingCard,
   testCard,
   toFacts,
   truncateText,
@@ -17,6 +20,8 @@ export type {
   RunFailedCardInput,
   RunRecoveredCardInput,
   RunSucceededCardInput,
+  SyncCaughtUpCardInput,
+  SyncLaggingCardInput,
   TestCardInput,
 } from './message-card.ts';
 export { createNoopNotifier, createTeamsNotifier } from './teams-notifier.ts';

@@ -6,6 +6,8 @@ import {
   runFailedCard,
   runRecoveredCard,
   runSucceededCard,
+  syncCaughtUpCard,
+  syncLaggingCard,
   testCard,
   truncateText,
 } from './message-card.ts';
@@ -127,6 +129,57 @@ describe('truncateText', () => {
     expect(truncateText('short', 10)).toBe('short');
     expect(truncateText('0123456789', 10)).toBe('0123456789');
     expect(truncateText('0123456789abcdefghij', 15)).toBe('01… (truncated)');
+  });
+});
+
+describe('syncLaggingCard and syncCaughtUpCard', () => {
+  const lastSuccess = { jobName: 'returns.sync', finishedAt: new Date('2025-01-02T03:00:00.000Z') };
+
+  it('a lagging sync: how long, its threshold, its last success, what it did since and why', () => {
+    const card = syncLaggingCard({
+      sync: 'returns-sync',
+      lagMs: 47 * 60_000 + 12_000,
+      thresholdMs: 45 * 60_000,
+      lastSuccess,
+      lastRun: { jobName: 'returns.sync', status: 'skipped', finishedAt: new Date('2025-01-02T03:45:00.000Z'), error: 'skipped: run 12 is processing' },
+      paused: true,
+      pending: 2,
+      failed: 0,
+    });
+    expect(card).toMatchObject({ title: 'returns-sync is lagging: no successful run for 47m 12s', themeColor: THEME_COLORS.failure });
+    expect(card.sections).toEqual([
+      {
+        activityTitle: 'Over its threshold of 45m',
+        facts: [
+          { name: 'Sync', value: 'returns-sync' },
+          { name: 'Last success', value: 'returns.sync at 2025-01-02T03:00:00.000Z' },
+          { name: 'Last run', value: 'returns.sync skipped at 2025-01-02T03:45:00.000Z' },
+          { name: 'Paused', value: 'yes: resume it with `fleet resume`' },
+          { name: 'Pending jobs', value: '2' },
+          { name: 'Failed jobs', value: '0' },
+        ],
+        text: 'skipped: run 12 is processing',
+        markdown: false,
+      },
+    ]);
+    const quiet = syncLaggingCard({ sync: 'returns-sync', lagMs: 3 * 3_600_000, thresholdMs: 3_600_000, lastSuccess, paused: false, pending: 0, failed: 1 });
+    expect(quiet.title).toBe('returns-sync is lagging: no successful run for 3h');
+    expect(quiet.sections[0]?.facts.map((f) => f.name)).not.toContain('Last run');
+    expect(quiet.sections[0]?.text).toBeUndefined();
+  });
+
+  it('a sync that caught up: since when it lagged, its new success', () => {
+    const card = syncCaughtUpCard({ sync: 'returns-sync', lastSuccess, laggingSince: new Date('2025-01-02T02:00:00.000Z') });
+    expect(card).toMatchObject({ title: 'returns-sync caught up', themeColor: THEME_COLORS.success });
+    expect(card.sections[0]).toEqual({
+      activityTitle: 'returns.sync succeeded at 2025-01-02T03:00:00.000Z',
+      facts: [
+        { name: 'Sync', value: 'returns-sync' },
+        { name: 'Reported lagging since', value: '2025-01-02T02:00:00.000Z' },
+        { name: 'Last success', value: '2025-01-02T03:00:00.000Z' },
+      ],
+      markdown: false,
+    });
   });
 });
 

@@ -3,6 +3,7 @@
 //
 // Sections are sent with `markdown: false`: error texts and job names are shown as written, never
 // interpreted as Markdown.
+import prettyMilliseconds from 'pretty-ms';
 
 export interface MessageCardFact {
   name: string;
@@ -166,6 +167,68 @@ export function runRecoveredCard(input: RunRecoveredCardInput): MessageCard {
           'Failing since': isoText(input.failingSince),
           'Succeeded at': isoText(input.finishedAt),
         }),
+        markdown: false,
+      },
+    ],
+  });
+}
+
+/** "47m 12s", "3h 5m", "2d 4h": a duration as people read it (two units). */
+export function formatDuration(ms: number): string {
+  return prettyMilliseconds(ms, { unitCount: 2, secondsDecimalDigits: 0 });
+}
+
+export interface SyncLaggingCardInput {
+  sync: string;
+  /** Time since the sync's last successful run (ms). */
+  lagMs: number;
+  thresholdMs: number;
+  lastSuccess: { jobName: string; finishedAt: Date | string };
+  /** The sync's newest finished run, when it is not the last success (what it did since). */
+  lastRun?: { jobName: string; status: string; finishedAt: Date | string | null; error: string | null } | undefined;
+  paused: boolean;
+  pending: number;
+  failed: number;
+}
+
+/** Red card: no run of the sync has succeeded for longer than its threshold. */
+export function syncLaggingCard(input: SyncLaggingCardInput): MessageCard {
+  const title = `${input.sync} is lagging: no successful run for ${formatDuration(input.lagMs)}`;
+  const section: MessageCardSection = {
+    activityTitle: `Over its threshold of ${formatDuration(input.thresholdMs)}`,
+    facts: toFacts({
+      Sync: input.sync,
+      'Last success': `${input.lastSuccess.jobName} at ${isoText(input.lastSuccess.finishedAt)}`,
+      'Last run': input.lastRun
+        ? `${input.lastRun.jobName} ${input.lastRun.status}${input.lastRun.finishedAt ? ` at ${isoText(input.lastRun.finishedAt)}` : ''}`
+        : undefined,
+      Paused: input.paused ? 'yes: resume it with `fleet resume`' : 'no',
+      'Pending jobs': input.pending,
+      'Failed jobs': input.failed,
+    }),
+    markdown: false,
+  };
+  if (input.lastRun?.error) section.text = truncateText(input.lastRun.error);
+  return card({ title, themeColor: THEME_COLORS.failure, sections: [section] });
+}
+
+export interface SyncCaughtUpCardInput {
+  sync: string;
+  lastSuccess: { jobName: string; finishedAt: Date | string };
+  /** When the lag alert opened (ms or date). */
+  laggingSince: Date | string;
+}
+
+/** Green card: a sync that was reported as lagging has a fresh successful run. */
+export function syncCaughtUpCard(input: SyncCaughtUpCardInput): MessageCard {
+  const title = `${input.sync} caught up`;
+  return card({
+    title,
+    themeColor: THEME_COLORS.success,
+    sections: [
+      {
+        activityTitle: `${input.lastSuccess.jobName} succeeded at ${isoText(input.lastSuccess.finishedAt)}`,
+        facts: toFacts({ Sync: input.sync, 'Reported lagging since': isoText(input.laggingSince), 'Last success': isoText(input.lastSuccess.finishedAt) }),
         markdown: false,
       },
     ],
