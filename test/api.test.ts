@@ -3,8 +3,7 @@
 // trigger, pause/resume, sync status and runs, /metrics. Most tests run the app in-process (port 0);
 // one boots it as a process, as it runs in production.
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { parseEnv } from '@syncfleet/config';
 import { createFleetControl, type FleetControl } from '@syncfleet/control';
 import { catalogue } from '@syncfleet/jobs';
@@ -13,22 +12,12 @@ import type { WorkerApp } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
 import { createSchedulerApp } from '../apps/scheduler/src/app.ts';
 import { SchedulerEnv } from '../apps/scheduler/src/env.ts';
-import { deletePrefixKeys, randomSuffix, testPrefix, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
+import { deletePrefixKeys, randomSuffix, testPrefix, useCleanups, useRedis, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
 import { assertNoLeftoverProcesses, startAppProcess, stopAppProcess } from './support/processes.ts';
 
 const db = useTestDatabase();
-let redis: Redis;
-const cleanups: Array<() => Promise<unknown>> = [];
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-  assertNoLeftoverProcesses();
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const redis = useRedis();
+const cleanups = useCleanups(assertNoLeftoverProcesses);
 
 const apiToken = `tok-${randomSuffix()}-${randomSuffix()}-${randomSuffix()}`;
 const dashboardUser = 'operator';

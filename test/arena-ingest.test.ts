@@ -4,7 +4,6 @@
 // maintenance jobs run in the same process (its BullMQ worker), triggered from here.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { catalogue } from '@syncfleet/jobs';
 import { createIdempotentProducer, createKafka, createTopics, type Admin, type Consumer, type Producer } from '@syncfleet/kafka';
@@ -14,7 +13,7 @@ import { runFleet } from '../apps/cli/src/program.ts';
 import { startArenaPersonEmulator, fnrOf, type ArenaPersonEmulator } from './emulators/arena-person.ts';
 import { startTeamsEmulator, type TeamsEmulator } from './emulators/teams.ts';
 import { deltakerRow, envelope, generateArenaTraffic, gjennomforingRow, histDeltakerRow, pos, type Row } from './support/arena-fixtures.ts';
-import { deletePrefixKeys, randomSuffix, testPrefix, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
+import { deletePrefixKeys, randomSuffix, testPrefix, useRedis, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
 import { assertNoLeftoverProcesses, repoRoot, startAppProcess, stopAppProcess, type AppProcess } from './support/processes.ts';
 
 const entry = 'apps/arena-ingest/src/main.ts';
@@ -44,7 +43,7 @@ let amtConsumer: Consumer;
 const amt: AmtMessage[] = [];
 let persons: ArenaPersonEmulator;
 let teams: TeamsEmulator;
-let redis: Redis;
+const redis = useRedis();
 let queue: Queue;
 let app: AppProcess | undefined;
 const prefix = testPrefix();
@@ -172,7 +171,6 @@ beforeAll(async () => {
   });
   persons = await startArenaPersonEmulator();
   teams = await startTeamsEmulator();
-  redis = new Redis(inject('redisUrl'));
   queue = createFleetQueue(redis, prefix, 'arena-ingest');
   app = await startApp();
 }, 120_000);
@@ -188,7 +186,6 @@ afterAll(async () => {
   }
   await queue?.close();
   await deletePrefixKeys(inject('redisUrl'), prefix);
-  await redis?.quit();
   await persons?.close();
   await teams?.close();
   assertNoLeftoverProcesses();

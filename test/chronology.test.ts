@@ -1,20 +1,13 @@
 // Healing waits for the sync's initial job: refused (and recorded with its reason) until the
 // initial job has succeeded once; the env switch turns the guard off.
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { expect, inject, test } from 'vitest';
 import { catalogue } from '@syncfleet/jobs';
 import { createFleetQueue, enqueueJob, type WorkerApp } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
-import { deletePrefixKeys, testPrefix, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
+import { deletePrefixKeys, testPrefix, useRedis, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
 
 const db = useTestDatabase();
-let redis: Redis;
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const redis = useRedis();
 
 async function runAndWait(app: WorkerApp, prefix: string, jobName: 'sample.heal' | 'sample.initial', data: object = {}) {
   const queue = createFleetQueue(redis, prefix, 'sample');

@@ -5,13 +5,12 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { createFleetControl, type FleetControl } from '@syncfleet/control';
 import { catalogue } from '@syncfleet/jobs';
 import { jobOptionsFor, type WorkerApp } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
-import { deletePrefixKeys, testPrefix, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
+import { deletePrefixKeys, testPrefix, useCleanups, useRedis, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
 import { repoRoot } from './support/processes.ts';
 
 const cliEntry = join(repoRoot, 'apps/cli/src/main.ts');
@@ -22,18 +21,8 @@ const syncNames = [...new Set(Object.values(catalogue.queues).map((q) => q.sync)
 /** What the CLI prints after "known ...:": one name a line, indented. */
 const listing = (names: string[]): string => names.map((name) => `  ${name}\n`).join('');
 const db = useTestDatabase();
-let redis: Redis;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const redis = useRedis();
+const cleanups = useCleanups();
 
 interface CliResult {
   code: number | null;

@@ -1,14 +1,13 @@
 // The control plane (shared by the HTTP API and the `fleet` CLI) against real Redis and Postgres:
 // deduplicated triggers, clean, retry, pause, the run ledger, per-sync status, unknown names.
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { z } from 'zod';
 import { createFleetControl, DryRunNotSupportedError, UnknownJobError, UnknownQueueError, UnknownSyncError, type FleetControl } from '@syncfleet/control';
 import { createSyncState } from '@syncfleet/db';
 import { catalogue, defineCatalogue, type AnyCatalogue } from '@syncfleet/jobs';
 import { InvalidPayloadError, jobOptionsFor, writeRunRecords, type WorkerApp } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
-import { deletePrefixKeys, runRecord, testPrefix, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
+import { deletePrefixKeys, runRecord, testPrefix, useCleanups, useRedis, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
 
 // The fleet's catalogue as deployed: every sync's jobs and queues, not only the sample's.
 const jobNames = Object.keys(catalogue.jobs).sort();
@@ -16,18 +15,8 @@ const queueNames = Object.keys(catalogue.queues).sort();
 const syncNames = [...new Set(Object.values(catalogue.queues).map((q) => q.sync))].sort();
 
 const db = useTestDatabase();
-let redis: Redis;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const redis = useRedis();
+const cleanups = useCleanups();
 
 /** A control plane over a fresh fleet prefix, closed (and its keys deleted) after the test. */
 function newControl(options: { catalogue?: AnyCatalogue } = {}): FleetControl {

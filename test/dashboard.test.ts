@@ -5,13 +5,12 @@
 // artifact).
 import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import { catalogue } from '@syncfleet/jobs';
 import { createFleetQueue, enqueueJob } from '@syncfleet/runtime';
 import { chromiumLaunchOptions, ensureChromium } from './infra/chromium.ts';
-import { deletePrefixKeys, randomSuffix, testPrefix, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
+import { deletePrefixKeys, randomSuffix, testPrefix, useRedis, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
 import { assertNoLeftoverProcesses, repoRoot, startAppProcess, stopAppProcess, type AppProcess } from './support/processes.ts';
 
 const schedulerEntry = 'apps/scheduler/src/main.ts';
@@ -23,10 +22,9 @@ const credentials = { username: 'operator', password: `pw-${randomSuffix()}${ran
 const apiToken = `tok-${randomSuffix()}${randomSuffix()}`;
 
 const db = useTestDatabase();
-let redis: Redis;
+const redis = useRedis();
 let browser: Browser;
 beforeAll(async () => {
-  redis = new Redis(inject('redisUrl'));
   // a fresh machine has no Chromium: the first run installs Debian's (about half a minute)
   const executablePath = await ensureChromium((msg) => process.stderr.write(`[chromium] ${msg}\n`));
   browser = await chromium.launch(chromiumLaunchOptions(executablePath));
@@ -34,7 +32,6 @@ beforeAll(async () => {
 afterEach(() => assertNoLeftoverProcesses());
 afterAll(async () => {
   await browser?.close();
-  await redis?.quit();
 });
 
 interface Scheduler {

@@ -2,9 +2,8 @@
 // the Algolia emulator (the real algoliasearch client on both sides), real Redis and Postgres, and
 // the Teams webhook emulator. A reindex is what production does: build `offers_tmp`, move it onto
 // `offers`; the next dispo.check finds the move in the logs and patches.
-import { Redis } from 'ioredis';
 import type { Job, Queue } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterEach, describe, expect, inject, test } from 'vitest';
 import { createAlgoliaClient, type AlgoliaClient } from '@syncfleet/algolia';
 import { catalogue } from '@syncfleet/jobs';
 import { createFleetQueue, enqueueJob, type RunSummary } from '@syncfleet/runtime';
@@ -12,7 +11,7 @@ import { customerDispoOf } from '../apps/dispo-patcher/src/customer-dispo.ts';
 import { startDispoPatcherDemo } from './demo/dispo-patcher.ts';
 import { generateOffers, startAlgoliaEmulator, type AlgoliaEmulator, type AlgoliaRecord } from './emulators/algolia.ts';
 import { startTeamsEmulator, type TeamsEmulator } from './emulators/teams.ts';
-import { deletePrefixKeys, testPrefix, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
+import { deletePrefixKeys, testPrefix, useRedis, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
 import { assertNoLeftoverProcesses, startAppProcess, stopAppProcess, type AppProcess } from './support/processes.ts';
 
 const entry = 'apps/dispo-patcher/src/main.ts';
@@ -21,15 +20,8 @@ const TMP = 'offers_tmp';
 const BATCH_ROUTE = 'POST /1/indexes/:index/batch';
 const BROWSE_ROUTE = 'POST /1/indexes/:index/browse';
 const db = useTestDatabase();
-let redis: Redis;
-
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
+const redis = useRedis();
 afterEach(() => assertNoLeftoverProcesses());
-afterAll(async () => {
-  await redis.quit();
-});
 
 interface Setup {
   prefix: string;

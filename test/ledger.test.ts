@@ -3,18 +3,12 @@
 // and records left pending by a flusher that died are claimed and written by another.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { expect, inject, test } from 'vitest';
 import { createLedgerFlusher, fleetKeys, writeRunRecords, type RunRecord } from '@syncfleet/runtime';
-import { deletePrefixKeys, testPrefix, useTestDatabase } from './support/fixtures.ts';
+import { deletePrefixKeys, testPrefix, useRedis, useTestDatabase } from './support/fixtures.ts';
 
 const db = useTestDatabase();
-let redis: Redis;
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const redis = useRedis();
 
 function record(fleet: string, patch: Partial<RunRecord> = {}): RunRecord {
   const now = Date.now();

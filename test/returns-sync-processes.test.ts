@@ -1,20 +1,18 @@
 // returns-sync with its workers as real processes (as compose runs them): a processing worker
 // killed with SIGKILL in the middle of a run, and page jobs fanned out over two replicas.
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import { catalogue } from '@syncfleet/jobs';
 import { createFleetQueue, enqueueJob } from '@syncfleet/runtime';
 import { startAlgoliaEmulator, type AlgoliaEmulator } from './emulators/algolia.ts';
-import { deletePrefixKeys, randomSuffix, testPrefix, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
+import { deletePrefixKeys, randomSuffix, testPrefix, useRedis, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
 import { assertNoLeftoverProcesses, startAppProcess, stopAppProcess, type AppProcess } from './support/processes.ts';
 import { createReturnsTable, seedReturns } from './support/returns.ts';
 
 const entry = 'apps/returns-sync/src/main.ts';
 const db = useTestDatabase();
-let redis: Redis;
+const redis = useRedis();
 let emulator: AlgoliaEmulator;
 beforeAll(async () => {
-  redis = new Redis(inject('redisUrl'));
   emulator = await startAlgoliaEmulator();
 });
 afterEach(() => {
@@ -23,7 +21,6 @@ afterEach(() => {
 });
 afterAll(async () => {
   await emulator.close();
-  await redis.quit();
 });
 
 const minute = 60_000;

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import { catalogue } from '@syncfleet/jobs';
@@ -18,27 +17,22 @@ import { ReturnsSyncEnv } from '../apps/returns-sync/src/env.ts';
 import { createReturnsSource } from '../apps/returns-sync/src/returns-source.ts';
 import { createRunStore } from '../apps/returns-sync/src/run-state.ts';
 import { startAlgoliaEmulator, type AlgoliaEmulator } from './emulators/algolia.ts';
-import { deletePrefixKeys, randomSuffix, testPrefix, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
+import { deletePrefixKeys, randomSuffix, testPrefix, useCleanups, useRedis, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
 import { startReturnsSyncDemo } from './demo/returns-sync.ts';
 import { createReturnsTable, idsChangedBetween, seedReturns, touchReturns } from './support/returns.ts';
 
 const db = useTestDatabase();
 const silent = createLogger({ name: 'returns-test', level: 'silent' });
-let redis: Redis;
+const redis = useRedis();
 let emulator: AlgoliaEmulator;
-const cleanups: Array<() => Promise<unknown>> = [];
+const cleanups = useCleanups();
 
 beforeAll(async () => {
-  redis = new Redis(inject('redisUrl'));
   emulator = await startAlgoliaEmulator();
 });
-afterEach(async () => {
-  emulator.inject(null);
-  while (cleanups.length) await cleanups.pop()!();
-});
+afterEach(() => emulator.inject(null));
 afterAll(async () => {
   await emulator.close();
-  await redis.quit();
 });
 
 const minute = 60_000;

@@ -3,27 +3,17 @@
 // waits for them (`ctx.waitForChildren()`) and continues as the same run once they finished.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { z } from 'zod';
 import { defineCatalogue } from '@syncfleet/jobs';
 import { createLogger } from '@syncfleet/log';
 import { bullPrefix, createWorkerApp, jobOptionsFor, type RunSummary, type WorkerApp } from '@syncfleet/runtime';
-import { deletePrefixKeys, testPrefix, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
+import { deletePrefixKeys, testPrefix, useCleanups, useRedis, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
 
 const db = useTestDatabase();
 const silent = createLogger({ name: 'test', level: 'silent' });
-let redis: Redis;
-const cleanups: Array<() => Promise<unknown>> = [];
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const redis = useRedis();
+const cleanups = useCleanups();
 
 const familyCatalogue = defineCatalogue(
   {

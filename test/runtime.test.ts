@@ -2,8 +2,7 @@
 // overlap policies, and the boot check of the handler map.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { z } from 'zod';
 import { catalogue, defineCatalogue } from '@syncfleet/jobs';
 import { createLogger } from '@syncfleet/log';
@@ -19,22 +18,12 @@ import {
 } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
 import { startTeamsEmulator, type TeamsEmulator } from './emulators/teams.ts';
-import { deletePrefixKeys, testPrefix, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
+import { deletePrefixKeys, testPrefix, useCleanups, useRedis, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
 
 const db = useTestDatabase();
 const silent = createLogger({ name: 'test', level: 'silent' });
-let redis: Redis;
-const cleanups: Array<() => Promise<unknown>> = [];
-
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const redis = useRedis();
+const cleanups = useCleanups();
 
 interface LedgerRow {
   run_id: string;

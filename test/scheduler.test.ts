@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker, type Job, type Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test, vi } from 'vitest';
+import { describe, expect, inject, test, vi } from 'vitest';
 import { z } from 'zod';
 import { parseEnv } from '@syncfleet/config';
 import { createFleetControl, type FleetControl } from '@syncfleet/control';
@@ -17,7 +17,7 @@ import { createSchedulerApp } from '../apps/scheduler/src/app.ts';
 import { SchedulerEnv } from '../apps/scheduler/src/env.ts';
 import { startTeamsEmulator } from './emulators/teams.ts';
 import { syncJobSchedulers } from '../apps/scheduler/src/schedulers.ts';
-import { deletePrefixKeys, randomSuffix, runRecord, testPrefix, useTestDatabase, waitUntil, workerConfig, workerEnv } from './support/fixtures.ts';
+import { deletePrefixKeys, randomSuffix, runRecord, testPrefix, useCleanups, useRedis, useTestDatabase, waitUntil, workerConfig, workerEnv } from './support/fixtures.ts';
 import { assertNoLeftoverProcesses, startAppProcess, stopAppProcess, type AppProcess } from './support/processes.ts';
 
 const schedulerEntry = 'apps/scheduler/src/main.ts';
@@ -35,18 +35,8 @@ const syncsWithInitial = Object.values(fleetJobs)
   .sort();
 
 const db = useTestDatabase();
-let redis: Redis;
-const cleanups: Array<() => Promise<unknown>> = [];
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-  assertNoLeftoverProcesses();
-});
-afterAll(async () => {
-  await redis.quit();
-});
+const redis = useRedis();
+const cleanups = useCleanups(assertNoLeftoverProcesses);
 
 const apiToken = `tok-${randomSuffix()}-${randomSuffix()}-${randomSuffix()}`;
 

@@ -5,8 +5,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { catalogue } from '@syncfleet/jobs';
 import { createKafka, createTopics, type Admin } from '@syncfleet/kafka';
 import { createLogger } from '@syncfleet/log';
@@ -19,34 +18,28 @@ import { SchedulerEnv } from '../apps/scheduler/src/env.ts';
 import { startSlotSyncDemo } from './demo/slot-sync.ts';
 import { startSchemaRegistryEmulator, type SchemaRegistryEmulator } from './emulators/schema-registry.ts';
 import { startWiwEmulator, type WiwEmulator, type WiwEmulatorOptions, type WiwShift } from './emulators/wiw.ts';
-import { deletePrefixKeys, testPrefix, testTopic, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
+import { deletePrefixKeys, testPrefix, testTopic, useCleanups, useRedis, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
 import { assertNoLeftoverProcesses, startAppProcess, stopAppProcess } from './support/processes.ts';
 import { countSince, createNetworkSwitch, expectedSlot, highWatermarks, readTopic, type NetworkSwitch, type ReadMessage } from './support/slot-sync.ts';
 
 const db = useTestDatabase();
 const brokers = inject('kafkaBrokers').split(',').filter(Boolean);
 const silent = createLogger({ name: 'slot-sync-test', level: 'silent' });
-let redis: Redis;
+const redis = useRedis();
 let admin: Admin;
 let registry: SchemaRegistryEmulator;
-const cleanups: Array<() => Promise<unknown>> = [];
+const cleanups = useCleanups(assertNoLeftoverProcesses);
 const topics: string[] = [];
 
 beforeAll(async () => {
-  redis = new Redis(inject('redisUrl'));
   admin = createKafka({ brokers, clientId: 'slot-sync-test' }).admin();
   await admin.connect();
   registry = await startSchemaRegistryEmulator();
-});
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-  assertNoLeftoverProcesses();
 });
 afterAll(async () => {
   await admin.deleteTopics({ topics }).catch(() => undefined);
   await admin.disconnect();
   await registry.close();
-  await redis.quit();
 });
 
 interface World {

@@ -1,24 +1,17 @@
 // Worker apps as real processes: several replicas never overlap, a killed worker's job is taken
 // over after stall detection, SIGTERM lets the active run finish, a run that fails for good posts
 // one Teams card without leaking the webhook URL, and bad config exits listing every problem.
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterEach, describe, expect, inject, test } from 'vitest';
 import { catalogue } from '@syncfleet/jobs';
 import { createFleetQueue, enqueueJob } from '@syncfleet/runtime';
 import { startTeamsEmulator } from './emulators/teams.ts';
-import { deletePrefixKeys, testPrefix, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
+import { deletePrefixKeys, testPrefix, useRedis, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
 import { assertNoLeftoverProcesses, startAppProcess, stopAppProcess, type AppProcess } from './support/processes.ts';
 
 const entry = 'apps/sample-worker/src/main.ts';
 const db = useTestDatabase();
-let redis: Redis;
-beforeAll(() => {
-  redis = new Redis(inject('redisUrl'));
-});
+const redis = useRedis();
 afterEach(() => assertNoLeftoverProcesses());
-afterAll(async () => {
-  await redis.quit();
-});
 
 interface Row {
   job_id: string;

@@ -2,7 +2,8 @@
 // each test its own fleet prefix (so its own BullMQ queues and keys), and helpers to wait and to
 // run worker apps as real processes.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { catalogue } from '@syncfleet/jobs';
 import { WorkerEnv, type RunRecord, type WorkerConfig } from '@syncfleet/runtime';
@@ -26,6 +27,32 @@ export function testTopic(name = 'topic'): string {
 export interface TestDatabase {
   url: string;
   pool: pg.Pool;
+}
+
+/**
+ * One Redis connection for the calling test file (to the test Redis, connected on first use), closed
+ * after its last test. Each test keeps to its own fleet prefix (`testPrefix()`).
+ */
+export function useRedis(): Redis {
+  const redis = new Redis(inject('redisUrl'), { lazyConnect: true });
+  afterAll(async () => {
+    if (redis.status === 'wait') redis.disconnect();
+    else await redis.quit();
+  });
+  return redis;
+}
+
+/**
+ * The calling test file's clean-up list: what a test pushes (stop an app, close a queue, delete its
+ * keys) runs after it, newest first, then `check` (e.g. that no child process is left behind).
+ */
+export function useCleanups(check?: () => void): Array<() => Promise<unknown>> {
+  const cleanups: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    while (cleanups.length) await cleanups.pop()!();
+    check?.();
+  });
+  return cleanups;
 }
 
 /** Registers hooks that give the calling test file a fresh migrated database, dropped afterwards. */
