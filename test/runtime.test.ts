@@ -199,6 +199,17 @@ describe('failure cards', () => {
     expect(teams.received).toHaveLength(3);
   });
 
+  test('a card Teams did not take is posted by the next failed run, not a repeat interval later', async () => {
+    const { teams, run, alertKey } = await setUp();
+    teams.failNext(3, 503); // the first attempt and both retries of the notifier
+    await run({ failWith: 'permanent' });
+    await waitUntil('the card given up', async () => teams.requests.length >= 3 && (await redis.hget(alertKey, 'card')) === null);
+    expect(teams.received).toHaveLength(0);
+    await run({ failWith: 'permanent' });
+    await waitUntil('the card', () => teams.received.length >= 1);
+    expect(title(teams, 0)).toBe('sample.echo still failing (2 failed runs)');
+  });
+
   test('TEAMS_ALERT_REPEAT_MS=0: a card for every failed run, counting the runs that failed in a row', async () => {
     const { teams, run } = await setUp({ TEAMS_ALERT_REPEAT_MS: '0' });
     await run({ failWith: 'permanent' });

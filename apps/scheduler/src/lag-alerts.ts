@@ -107,11 +107,12 @@ export function startLagMonitor(options: LagMonitorOptions): LagMonitor {
       }
       return;
     }
-    const alert = await alerts.raise(alertName(status.sync), now());
+    const raisedAt = now();
+    const alert = await alerts.raise(alertName(status.sync), raisedAt);
     log.warn({ sync: status.sync, lagSeconds: Math.round(lagMs / 1000), thresholdSeconds: Math.round(thresholdMs / 1000), cardSent: alert.notify }, 'sync lagging');
     if (!alert.notify) return;
     const run = status.lastRun && status.lastRun.runId !== success.runId ? status.lastRun : undefined;
-    await notifier.send(
+    const delivered = await notifier.send(
       syncLaggingCard({
         sync: status.sync,
         lagMs,
@@ -123,6 +124,8 @@ export function startLagMonitor(options: LagMonitorOptions): LagMonitor {
         failed: status.failed,
       }),
     );
+    // Teams did not take it: the next check tries again
+    if (!delivered) await alerts.undelivered(alertName(status.sync), raisedAt);
   };
 
   const check = async (): Promise<void> => {

@@ -17,6 +17,8 @@ export interface AlertState {
   raise(key: string, atMs: number): Promise<OpenAlert & { notify: boolean }>;
   /** The problem is over: the alert this closes, if one was open. */
   clear(key: string): Promise<OpenAlert | undefined>;
+  /** The card `raise(key, atMs)` asked for could not be delivered: the next raise posts one again. */
+  undelivered(key: string, atMs: number): Promise<void>;
 }
 
 /** An open alert is forgotten after this long without being raised (a job dropped from the catalogue). */
@@ -35,6 +37,9 @@ end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {notify, count, redis.call('HGET', KEYS[1], 'since')}`;
 
+const UNDELIVERED = `if redis.call('HGET', KEYS[1], 'card') == ARGV[1] then redis.call('HDEL', KEYS[1], 'card') end
+return 0`;
+
 const CLEAR = `local v = redis.call('HMGET', KEYS[1], 'since', 'count')
 if not v[1] then return false end
 redis.call('DEL', KEYS[1])
@@ -49,6 +54,9 @@ export function createAlertState(redis: Redis, options: { repeatMs: number; key:
     async raise(name, atMs) {
       const answer = (await redis.eval(RAISE, 1, options.key(name), atMs, options.repeatMs, ALERT_TTL_MS)) as [number, number, string];
       return { notify: answer[0] === 1, count: Number(answer[1]), sinceMs: Number(answer[2]) };
+    },
+    async undelivered(name, atMs) {
+      await redis.eval(UNDELIVERED, 1, options.key(name), atMs);
     },
     async clear(name) {
       const answer = (await redis.eval(CLEAR, 1, options.key(name))) as [string, string] | null;

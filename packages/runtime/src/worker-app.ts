@@ -229,7 +229,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
           log.info({ job: record.jobName, failedRuns: alert.count, failingSince: new Date(alert.sinceMs) }, 'failure card not sent: this job is already reported as failing (TEAMS_ALERT_REPEAT_MS)');
           return;
         }
-        await notifier.send(
+        const delivered = await notifier.send(
           runFailedCard({
             jobName: record.jobName,
             queue: record.queue,
@@ -242,6 +242,8 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
             failing: alert ? { runs: alert.count, since: new Date(alert.sinceMs) } : undefined,
           }),
         );
+        // Teams did not take it: the next failed run of the job tries again
+        if (alert && !delivered) await alerts?.undelivered(failureAlert(record.jobName), failedAt);
       })(),
     );
   };
