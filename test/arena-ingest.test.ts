@@ -567,6 +567,10 @@ describe('operations', () => {
     const failed = /syncfleet_arena_rows\{[^}]*table="SIAMO.HIST_TILTAKDELTAKER"[^}]*status="FAILED"[^}]*\} (\d+)/.exec(text);
     expect(Number(failed?.[1])).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/syncfleet_arena_rows\{[^}]*status="WAITING"[^}]*\} 0/);
+    // every message stored and committed: no lag on any partition it reads
+    const lags = [...text.matchAll(/^syncfleet_arena_consumer_lag_messages\{([^}]*)\} (\d+)$/gm)].map((m) => [/topic="([^"]+)"/.exec(m[1]!)?.[1], Number(m[2])] as const);
+    expect(new Set(lags.map(([topic]) => topic))).toEqual(new Set([topics.gjennomforing, topics.deltaker, topics.hist]));
+    expect(lags.every(([, lag]) => lag === 0)).toBe(true);
   });
 
   test('arena.cleanup deletes old IGNORED rows (a dry run only counts them)', async () => {

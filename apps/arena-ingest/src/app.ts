@@ -101,6 +101,9 @@ export function createArenaIngestApp(config: ArenaIngestConfig, options: ArenaIn
     partitionsConcurrently: config.ARENA_PARTITIONS_CONCURRENTLY,
     log,
     onChunk: (topic, summary, seconds) => recordChunk(metrics, topic, summary, seconds),
+    onLag: (topic, partition, lag) => metrics.consumerLag.set({ topic, partition: String(partition) }, lag),
+    // partitions other replicas took over are not this one's to report
+    onAssignment: () => metrics.consumerLag.reset(),
     onFatal: (error) => {
       log.fatal({ err: error }, 'the kafka consumer stopped for good');
       options.onFatal?.(error);

@@ -18,6 +18,10 @@ export interface ArenaConsumerOptions {
   partitionsConcurrently: number;
   log: Logger;
   onChunk?: (topic: string, summary: ChunkSummary, seconds: number) => void;
+  /** After a chunk's offset was committed: the messages of its partition still behind it (as of the batch's fetch). */
+  onLag?: (topic: string, partition: number, lag: number) => void;
+  /** The group was (re)joined: this replica's partitions may have changed. */
+  onAssignment?: () => void;
   /** kafkajs gave up on the consumer (a crash it will not restart from): the app should exit. */
   onFatal: (error: Error) => void;
 }
@@ -26,6 +30,12 @@ export interface ArenaConsumer {
   start(): Promise<void>;
   /** Finishes the chunk in flight (its transaction and offset commit), leaves the group, disconnects. */
   stop(): Promise<void>;
+}
+
+/** Messages after `offset` up to the high watermark (the next offset to be written); offsets are 64-bit. */
+export function partitionLag(highWatermark: string, offset: string): number {
+  const lag = BigInt(highWatermark) - BigInt(offset) - 1n;
+  return lag > 0n ? Number(lag) : 0;
 }
 
 export function createArenaConsumer(options: ArenaConsumerOptions): ArenaConsumer {
@@ -42,6 +52,7 @@ export function createArenaConsumer(options: ArenaConsumerOptions): ArenaConsume
     log.error({ err: payload.error, restart: payload.restart, groupId: payload.groupId }, 'kafka consumer crashed');
     if (!payload.restart) options.onFatal(payload.error);
   });
+  consumer.on(consumer.events.GROUP_JOIN, () => options.onAssignment?.());
 
   return {
     async start() {
@@ -66,9 +77,11 @@ export function createArenaConsumer(options: ArenaConsumerOptions): ArenaConsume
             const summary = await options.ingest.ingestMessages(
               chunk.map((m) => ({ topic, partition, offset: m.offset, value: m.value })),
             );
-            payload.resolveOffset(chunk.at(-1)!.offset);
+            const last = chunk.at(-1)!.offset;
+            payload.resolveOffset(last);
             await payload.commitOffsetsIfNecessary();
             options.onChunk?.(topic, summary, (performance.now() - started) / 1000);
+            options.onLag?.(topic, partition, partitionLag(payload.batch.highWatermark, last));
             if (log.isLevelEnabled('debug')) {
               const { rss, heapUsed, arrayBuffers } = process.memoryUsage();
               const mb = (bytes: number) => Math.round(bytes / 1048576);

@@ -15,6 +15,7 @@ export interface ArenaMetrics {
   published: Counter<'path'>;
   released: Counter;
   transactionSeconds: Histogram<'path'>;
+  consumerLag: Gauge<'topic' | 'partition'>;
 }
 
 export function createArenaMetrics(registry: Registry): ArenaMetrics {
@@ -53,6 +54,12 @@ export function createArenaMetrics(registry: Registry): ArenaMetrics {
       help: 'Duration of one chunk transaction (locks, processing, publishing, writes, commit), by path',
       labelNames: ['path'],
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: 'syncfleet_arena_consumer_lag_messages',
+      help: "Messages of each of this replica's partitions not yet stored and committed: the high watermark of its last fetch minus its committed offset (set after each chunk; absent until the first chunk after an assignment)",
+      labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
   };
