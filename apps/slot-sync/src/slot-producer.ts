@@ -48,6 +48,12 @@ export function createSlotProducer(options: SlotProducerOptions): SlotProducer {
     requestTimeout: options.requestTimeoutMs,
     retry: { retries: options.retries },
     ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
+    expectedWarnings: [
+      {
+        message: 'Limiting retries for the idempotent producer may invalidate EoS guarantees',
+        reason: 'retries are bounded on purpose: a failed send fails the run, the producer is dropped, and unacknowledged shifts are published again by the next run',
+      },
+    ],
   });
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;

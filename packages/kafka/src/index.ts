@@ -12,10 +12,10 @@ import {
   type Producer,
   type ProducerConfig,
 } from 'kafkajs';
-import { kafkajsLogCreator, type KafkaLogger } from './logger.ts';
+import { kafkajsLogCreator, type ExpectedKafkaWarning, type KafkaLogger } from './logger.ts';
 import { javaCompatiblePartitioner } from './partitioner.ts';
 
-export { kafkajsLogCreator, type KafkaLogger } from './logger.ts';
+export { kafkajsLogCreator, type ExpectedKafkaWarning, type KafkaLogger } from './logger.ts';
 export { javaCompatiblePartitioner } from './partitioner.ts';
 export { logLevel } from 'kafkajs';
 export type { Admin, Consumer, EachMessagePayload, Kafka, Message, Producer } from 'kafkajs';
@@ -27,16 +27,18 @@ export interface CreateKafkaOptions extends Omit<KafkaConfig, 'brokers' | 'clien
   logger?: KafkaLogger;
   /** Threshold for kafkajs's own logs. Default WARN: kafkajs is very chatty at INFO. */
   logLevel?: logLevel;
+  /** kafkajs warnings the app causes on purpose, logged at debug with their reason. */
+  expectedWarnings?: readonly ExpectedKafkaWarning[];
 }
 
 /** A kafkajs client; its logs bridged to `logger` when given, at level WARN unless told otherwise. */
-export function createKafka({ brokers, clientId, logger, logLevel: level = logLevel.WARN, ...config }: CreateKafkaOptions): Kafka {
+export function createKafka({ brokers, clientId, logger, logLevel: level = logLevel.WARN, expectedWarnings, ...config }: CreateKafkaOptions): Kafka {
   return new Kafka({
     ...config,
     brokers,
     clientId,
     logLevel: level,
-    ...(logger ? { logCreator: kafkajsLogCreator(logger) } : {}),
+    ...(logger ? { logCreator: kafkajsLogCreator(logger, expectedWarnings) } : {}),
   });
 }
 

@@ -10,17 +10,29 @@ export interface KafkaLogger {
   error(obj: object, msg?: string): void;
 }
 
+/** A kafkajs warning the app causes on purpose: logged at debug with the reason, not as a warning. */
+export interface ExpectedKafkaWarning {
+  message: string;
+  reason: string;
+}
+
 /**
  * A kafkajs `logCreator` writing to `logger`: the level maps one to one (ERROR, WARN, INFO, DEBUG),
  * the message becomes pino's `msg`, and kafkajs's extra fields (broker, clientId, groupId, error...)
  * the log object, tagged `component: 'kafkajs'` and kafkajs's `namespace` (e.g. `Consumer`).
- * kafkajs's own `timestamp` and `logger` fields are dropped: pino stamps its own time.
+ * kafkajs's own `timestamp` and `logger` fields are dropped: pino stamps its own time. A warning
+ * listed in `expected` goes to debug with its reason: operators are not alarmed by a choice we made.
  */
-export function kafkajsLogCreator(logger: KafkaLogger): logCreator {
+export function kafkajsLogCreator(logger: KafkaLogger, expected: readonly ExpectedKafkaWarning[] = []): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, logger: _loggerName, ...extra } = log;
       const obj = { component: 'kafkajs', namespace, ...extra };
+      const known = level === logLevel.WARN ? expected.find((warning) => warning.message === message) : undefined;
+      if (known) {
+        logger.debug({ ...obj, expected: known.reason }, message);
+        return;
+      }
       switch (level) {
         case logLevel.ERROR:
           logger.error(obj, message);
