@@ -438,6 +438,25 @@ describe('slot-sync', () => {
     expect(rows[0]).toMatchObject({ status: 'succeeded', window_start: wide.start, window_end: wide.end });
   });
 
+  test("a subject with its own compatibility level (FULL) is registered under it, and a new subject is left at the registry's default", async () => {
+    const world = await createWorld();
+    const put = await fetch(`${registry.url}/config/${world.topic}-value`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: 'FULL' }),
+    });
+    expect(put.status).toBe(200);
+    const run = await world.run('slots.sync');
+    expect(run.summary.status).toBe('succeeded');
+    expect(run.summary.counts!.published).toBeGreaterThan(0);
+    const level = async (subject: string) => {
+      const response = await fetch(`${registry.url}/config/${subject}`);
+      return response.status === 404 ? 'none' : ((await response.json()) as { compatibilityLevel: string }).compatibilityLevel;
+    };
+    expect(await level(`${world.topic}-value`)).toBe('FULL');
+    expect(await level(`${world.topic}-key`)).toBe('none'); // no BACKWARD imposed on the subject
+  });
+
   test('the registry lost our schemas: the next run registers them again and a consumer decodes with the new ids', async () => {
     const world = await createWorld();
     await world.run('slots.sync');

@@ -1,6 +1,6 @@
 // How a slot becomes a Kafka message's key and value: Avro in Confluent's wire format (magic byte 0,
 // 4-byte schema id, Avro body) with the schemas in a Confluent-compatible registry, or plain JSON.
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { SchemaRegistry, SchemaType, type COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import type { Logger } from '@syncfleet/log';
 import { slotKeySchema, slotValueSchema } from './domain/avro-schemas.ts';
 import { parseSlot } from './domain/slot.ts';
@@ -67,8 +67,9 @@ export interface AvroEncoderOptions {
 }
 
 export function createAvroEncoder(options: AvroEncoderOptions): SlotEncoder {
+  const connection = registryConnection(options.registryUrl);
   const registry = new SchemaRegistry({
-    ...registryConnection(options.registryUrl),
+    ...connection,
     clientId: options.clientId ?? 'slot-sync',
     retry: { retries: 2, initialRetryTimeInSecs: 0.1, maxRetryTimeInSecs: 2 },
   });
@@ -82,7 +83,28 @@ export function createAvroEncoder(options: AvroEncoderOptions): SlotEncoder {
   let types: { key: AvroType; value: AvroType } | undefined;
   let inFlight: Promise<void> | undefined;
 
-  const register = async (which: 'key' | 'value'): Promise<number> => (await registry.register(schemas[which], { subject: subjects[which] })).id;
+  /**
+   * The subject's own compatibility level (`GET /config/<subject>`), or undefined when it has none
+   * and the registry's default applies. The client library refuses to register under a subject whose
+   * level is not the one it is given (BACKWARD by default): it is given the subject's own.
+   */
+  const subjectCompatibility = async (subject: string): Promise<COMPATIBILITY | undefined> => {
+    const { username, password } = connection.auth ?? {};
+    const response = await fetch(`${connection.host}/config/${encodeURIComponent(subject)}`, {
+      headers: { accept: 'application/vnd.schemaregistry.v1+json', ...(username !== undefined ? { authorization: `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` } : {}) },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw new Error(`schema registry: GET /config/${subject} answered HTTP ${response.status}`);
+    const { compatibilityLevel } = (await response.json()) as { compatibilityLevel?: string };
+    return compatibilityLevel?.toUpperCase() as COMPATIBILITY | undefined;
+  };
+
+  /** Registers a schema under its subject, leaving the subject's compatibility level as the registry has it. */
+  const register = async (which: 'key' | 'value'): Promise<number> => {
+    const compatibility = await subjectCompatibility(subjects[which]);
+    return (await registry.register(schemas[which], { subject: subjects[which], updateConfig: false, ...(compatibility ? { compatibility } : {}) })).id;
+  };
 
   /** The id the registry gives our schema under its subject; re-registered when it does not know it. */
   const refresh = async (which: 'key' | 'value', known: number, log: Logger): Promise<number> => {
