@@ -90,6 +90,7 @@ describe('parseArenaEnvelope', () => {
   test('a readable key with other problems is ok with problems (stored INVALID under its key)', () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ op_ts: '2025-13-01 00:00:00.000000' }, /op_ts/],
+      [{ op_ts: '0000-01-01 00:00:00.000000' }, /op_ts/],
       [{ after: null }, /no row data \(after\)/],
       [{ table: 'SIAMO.SOMETHING' }, /unknown table SIAMO.SOMETHING/],
       [{ after: { PERSON_ID: 1 } }, /TILTAKDELTAKER_ID missing/],
@@ -116,6 +117,9 @@ describe('field readers', () => {
     expect(parseArenaDateTime('2025-1-01 00:00:00')).toBeUndefined();
     expect(parseArenaDateTime('2025-01-01 10:60:00')).toBeUndefined();
     expect(parseArenaDateTime('2025-01-01 10:00:0x')).toBeUndefined();
+    // no year 0 (Postgres refuses it); year 1 is the first
+    expect(parseArenaDateTime('0000-01-01 00:00:00')).toBeUndefined();
+    expect(parseArenaDateTime('0001-01-01')).toBe('0001-01-01 00:00:00');
     expect(readDate({ D: null }, 'D')).toEqual({ ok: true, value: null });
     expect(readDate({}, 'D')).toEqual({ ok: true, value: null });
     expect(readDate({ D: ' ' }, 'D')).toEqual({ ok: true, value: null });

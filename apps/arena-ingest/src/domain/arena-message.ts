@@ -183,8 +183,9 @@ function digitsAt(text: string, from: number, length: number): number {
 
 /**
  * `yyyy-MM-dd HH:mm:ss` (or `yyyy-MM-ddTHH:mm:ss`, or a bare `yyyy-MM-dd`) as a valid calendar
- * date-time in the form `yyyy-MM-dd HH:mm:ss`; undefined otherwise. (Called for every date of every
- * message: character checks, no regular expression, no Date.)
+ * date-time in the form `yyyy-MM-dd HH:mm:ss`; undefined otherwise. Year 0000 does not exist (the
+ * calendar goes from 1 BC to AD 1, and Postgres refuses it: a message carrying it would fail its whole
+ * chunk). (Called for every date of every message: character checks, no regular expression, no Date.)
  */
 export function parseArenaDateTime(text: string): string | undefined {
   const length = text.length;
@@ -192,7 +193,7 @@ export function parseArenaDateTime(text: string): string | undefined {
   const year = digitsAt(text, 0, 4);
   const month = digitsAt(text, 5, 2);
   const day = digitsAt(text, 8, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (length === 10) return `${text} 00:00:00`;
   const separator = text[10];
   if ((separator !== ' ' && separator !== 'T') || text[13] !== ':' || text[16] !== ':') return undefined;

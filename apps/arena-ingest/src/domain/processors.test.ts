@@ -117,6 +117,12 @@ describe('gjennomføring', () => {
     expect(effects[0]).toMatchObject({ kind: 'upsertGjennomforing', record: { tiltakskode: 'AMO' } });
   });
 
+  test('no TILTAKSKODE: not a supported one, so IGNORED and remembered (its deltakere are ignored, not retried until FAILED)', () => {
+    const { outcomes, effects } = run([row(arenaTables.gjennomforing, gjennomforingData({ TILTAKSKODE: null }))], view());
+    expect(outcomes[0]).toMatchObject({ status: 'IGNORED', note: 'TILTAKSKODE missing: not a supported tiltakskode' });
+    expect(effects).toEqual([expect.objectContaining({ kind: 'upsertGjennomforing', record: expect.objectContaining({ tiltakskode: '' }) })]);
+  });
+
   test.each([
     [{ SAK_ID: null }, 'SAK_ID missing'],
     [{ ARBGIV_ID_ARRANGOR: '' }, 'ARBGIV_ID_ARRANGOR missing'],

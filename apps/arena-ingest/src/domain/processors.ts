@@ -69,8 +69,8 @@ const decide = (status: DecidedStatus, note?: string, effects?: Effect[]): Decis
 export function processGjennomforing(row: ArenaRow, view: ProcessingView): Decision {
   if (row.operation === 'DELETED') return decide('IGNORED', 'a deleted gjennomføring is not propagated');
   const { data, arenaId } = row;
-  const tiltakskode = readText(data, 'TILTAKSKODE');
-  if (tiltakskode === null) return decide('INVALID', 'TILTAKSKODE missing');
+  // no TILTAKSKODE: not a supported one (IGNORED, and its deltakere with it), not an invalid row
+  const tiltakskode = readText(data, 'TILTAKSKODE') ?? '';
 
   const problems: string[] = [];
   for (const field of ['SAK_ID', 'ARBGIV_ID_ARRANGOR', 'LOKALTNAVN', 'TILTAKSTATUSKODE']) {
@@ -95,7 +95,7 @@ export function processGjennomforing(row: ArenaRow, view: ProcessingView): Decis
   };
   // kept even when unsupported or invalid: its deltakere are then IGNORED or WAITING, not retried
   const upsert: Effect = { kind: 'upsertGjennomforing', record };
-  if (!supportedTiltakskoder.has(tiltakskode)) return decide('IGNORED', `unsupported tiltakskode ${tiltakskode}`, [upsert]);
+  if (!supportedTiltakskoder.has(tiltakskode)) return decide('IGNORED', tiltakskode === '' ? 'TILTAKSKODE missing: not a supported tiltakskode' : `unsupported tiltakskode ${tiltakskode}`, [upsert]);
   if (problems.length > 0) return decide('INVALID', problems.join('; '), [upsert]);
   return decide('HANDLED', undefined, [upsert, { kind: 'releaseWaiting', gjennomforingArenaId: arenaId }]);
 }
