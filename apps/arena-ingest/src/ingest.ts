@@ -3,13 +3,12 @@
 // work on the same participant at once), the state the processors need loaded in a few queries,
 // the processors run in memory, the AMT messages published and acknowledged, then every write in a
 // few statements, and COMMIT. A crash anywhere before COMMIT leaves nothing behind but messages
-// published at least once (under a deterministic transaction id).
-import { randomUUID } from 'node:crypto';
+// published at least once (under the same deltaker id and a deterministic transaction id).
 import type { Pool, PoolClient } from '@syncfleet/db';
 import { arenaTables, isArenaTable, parseArenaEnvelope, readId, readText, type ArenaTable, type IngestStatus, type RowData } from './domain/arena-message.ts';
 import { processChunk, type ChunkOutcome, type ChunkRow, type RowOutcome } from './domain/process-chunk.ts';
 import { MemoryView, type PersonResult } from './domain/processing-view.ts';
-import { arenaDay, supportedTiltakskoder, type Clock } from './domain/records.ts';
+import { amtId, arenaDay, supportedTiltakskoder, type Clock } from './domain/records.ts';
 import type { AmtPublisher } from './amt-publisher.ts';
 import {
   insertMessages,
@@ -35,7 +34,8 @@ export interface ArenaIngestDeps {
   clock: Clock;
   /** A RETRY row becomes FAILED when its attempts reach this. */
   maxAttempts: number;
-  newId?: () => string;
+  /** Default: `amtId`. */
+  newId?: (name: string) => string;
 }
 
 /** One Kafka message as the consumer hands it over. */
@@ -152,7 +152,7 @@ export interface ArenaIngest {
 const USABLE_GJENNOMFORINGER_REMEMBERED = 50_000;
 
 export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
-  const newId = deps.newId ?? randomUUID;
+  const newId = deps.newId ?? amtId;
   /**
    * gjennomføring arena id -> usable (supported and valid), as last seen: lets a chunk look up the
    * persons its participants will need while its transaction takes the locks and loads the state,

@@ -35,8 +35,12 @@ export interface ProcessingView {
   /** Deltakere from TILTAKDELTAKER with the same person and gjennomføring and equal dates. */
   matchDeltakere(query: DeltakerMatchQuery): DeltakerRecord[];
   person(personId: string): PersonResult;
-  /** A new AMT id. */
-  newId(): string;
+  /**
+   * The AMT id of an entity that has none yet, named `<kind>:<arena id>` (`deltaker:123`). The same
+   * name always gives the same id: a message processed again after a rollback (its AMT message was
+   * already published) gets the id it was published under.
+   */
+  newId(name: string): string;
 }
 
 export type Effect =
@@ -59,7 +63,7 @@ export interface ViewSnapshot {
   persons?: Iterable<[personId: string, result: PersonResult]>;
   /** Stored messages in a blocking status (RETRY, FAILED, WAITING), for the ordering guard. */
   blockingRows?: Iterable<{ table: string; arenaId: string; ref: string; pos: string }>;
-  newId: () => string;
+  newId: (name: string) => string;
 }
 
 const deltakerKey = (d: Pick<DeltakerRecord, 'sourceTable' | 'arenaId'>): string => `${d.sourceTable}|${d.arenaId}`;
@@ -79,7 +83,7 @@ export class MemoryView implements ProcessingView {
   readonly #persons = new Map<string, PersonResult>();
   /** participant -> (message ref -> pos) of its messages in a blocking status */
   readonly #blocking = new Map<string, Map<string, string>>();
-  readonly #newId: () => string;
+  readonly #newId: (name: string) => string;
 
   constructor(snapshot: ViewSnapshot) {
     this.today = snapshot.today;
@@ -121,8 +125,8 @@ export class MemoryView implements ProcessingView {
   person(personId: string): PersonResult {
     return this.#persons.get(personId) ?? { kind: 'unknown' };
   }
-  newId(): string {
-    return this.#newId();
+  newId(name: string): string {
+    return this.#newId(name);
   }
 
   /** Adds person lookups done after the view was built. */

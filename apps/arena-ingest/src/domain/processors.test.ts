@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { arenaTables, type ArenaTable, type RowData } from './arena-message.ts';
 import { processChunk, type ChunkOptions, type ChunkRow } from './process-chunk.ts';
 import { MemoryView, type Effect, type PersonResult, type ViewSnapshot } from './processing-view.ts';
-import { amtTransactionId, type AmtEnvelope, type DeltakerRecord, type GjennomforingRecord } from './records.ts';
+import { amtId, amtTransactionId, type AmtEnvelope, type DeltakerRecord, type GjennomforingRecord } from './records.ts';
 
 const NOW = new Date('2025-06-15T08:00:00Z');
 const TODAY = '2025-06-15';
@@ -120,7 +120,8 @@ describe('gjennomføring', () => {
   test('no TILTAKSKODE: not a supported one, so IGNORED and remembered (its deltakere are ignored, not retried until FAILED)', () => {
     const { outcomes, effects } = run([row(arenaTables.gjennomforing, gjennomforingData({ TILTAKSKODE: null }))], view());
     expect(outcomes[0]).toMatchObject({ status: 'IGNORED', note: 'TILTAKSKODE missing: not a supported tiltakskode' });
-    expect(effects).toEqual([expect.objectContaining({ kind: 'upsertGjennomforing', record: expect.objectContaining({ tiltakskode: '' }) })]);
+    expect(effects).toHaveLength(1);
+    expect(effects[0]).toMatchObject({ kind: 'upsertGjennomforing', record: { tiltakskode: '', arenaId: '500' } });
   });
 
   test.each([
@@ -139,6 +140,21 @@ describe('gjennomføring', () => {
 
   test('a DELETE is IGNORED', () => {
     expect(run([row(arenaTables.gjennomforing, gjennomforingData(), { operation: 'DELETED' })]).outcomes[0]?.status).toBe('IGNORED');
+  });
+});
+
+describe('new AMT ids', () => {
+  test('name-based: processed again with nothing stored (its transaction rolled back after the publish), a message is published under the same id', () => {
+    const named = (): MemoryView => new MemoryView({ today: TODAY, now: NOW, newId: amtId, gjennomforinger: [validGjennomforing], persons: [['1001', { kind: 'found', ident: '01019012345' }]] });
+    const message = row(arenaTables.deltaker, deltakerData());
+    const first = run([message], named()).published[0]!;
+    const again = run([message], named()).published[0]!;
+    expect(again.payload.id).toBe(first.payload.id);
+    expect(again.transactionId).toBe(first.transactionId);
+    expect(first.payload.id).toBe(amtId('deltaker:1'));
+    expect(first.payload.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // one id per entity: another participant, or a hist deltaker or a gjennomføring with the same arena id, gets another
+    expect(new Set([amtId('deltaker:1'), amtId('deltaker:2'), amtId('hist-deltaker:1'), amtId('gjennomforing:1')]).size).toBe(4);
   });
 });
 

@@ -86,7 +86,7 @@ export function processGjennomforing(row: ArenaRow, view: ProcessingView): Decis
 
   const record: GjennomforingRecord = {
     arenaId,
-    id: view.gjennomforing(arenaId)?.id ?? view.newId(),
+    id: view.gjennomforing(arenaId)?.id ?? view.newId(`gjennomforing:${arenaId}`),
     tiltakskode,
     tiltakstatuskode: readText(data, 'TILTAKSTATUSKODE'),
     isValid: problems.length === 0,
@@ -269,7 +269,7 @@ export function processDeltaker(row: ArenaRow, view: ProcessingView): Decision {
   if (!person.ok) return person.decision;
   const { status, endretDato } = statusOf(fields, usable.gjennomforing, view.today);
   const known = view.deltakerId(row.arenaId);
-  const amtId = known ?? view.newId();
+  const amtId = known ?? view.newId(`deltaker:${row.arenaId}`);
   return decide('HANDLED', undefined, [
     ...(known ? [] : [{ kind: 'deltakerId', arenaId: row.arenaId, amtId } satisfies Effect]),
     ...publication(
@@ -364,7 +364,7 @@ export function processHistDeltaker(row: ArenaRow, view: ProcessingView): Decisi
   if (!person.ok) return person.decision;
   const { status, endretDato } = statusOf(fields, usable.gjennomforing, view.today);
   if (!isTerminal(status)) return decide('INVALID', `hist deltaker with the non-terminal status ${status} (${fields.statuskode})`);
-  const amtId = existing?.amtId ?? view.newId();
+  const amtId = existing?.amtId ?? view.newId(`hist-deltaker:${row.arenaId}`);
   return decide('HANDLED', 'case 1: created as a new deltaker', [
     ...(existing ? [] : [{ kind: 'histLink', link: { histArenaId: row.arenaId, amtId, deltakerArenaId: null } } satisfies Effect]),
     ...publication(

@@ -1,6 +1,7 @@
 // What the processors read and write besides arena_data: gjennomføringer, deltakere, id
 // translations, the AMT envelope; and the clock. Pure types and helpers.
 import { hash } from 'node:crypto';
+import { v5 as uuidv5 } from 'uuid';
 import type { ArenaTable, Operation } from './arena-message.ts';
 import type { AmtStatus } from './status-conversion.ts';
 
@@ -102,6 +103,19 @@ export function amtTransactionId(
   // shaped as an RFC 4122 name-based UUID (version 5 layout, variant 10)
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The namespace of the name-based AMT ids (a random UUID, fixed once: changing it would change every new id). */
+const AMT_ID_NAMESPACE = '3f0c5b7e-2a4d-4d8e-9b61-5c2f7a9e1d04';
+
+/**
+ * The AMT id of an entity named `<kind>:<arena id>`: a name-based UUID (version 5), so that a message
+ * processed again after its transaction rolled back (its AMT message published and acknowledged
+ * already) is published under the same id, never a second one. Ids already in the translation
+ * tables are kept as they are.
+ */
+export function amtId(name: string): string {
+  return uuidv5(name, AMT_ID_NAMESPACE);
 }
 
 /** Arena `yyyy-MM-dd HH:mm:ss` -> ISO local date-time `yyyy-MM-ddTHH:mm:ss`. */
