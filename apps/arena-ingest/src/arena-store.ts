@@ -192,8 +192,8 @@ export async function writeEffects(client: Queryable, effects: readonly Effect[]
     const result = await client.query({
       name: 'arena-ingest:release-waiting',
       text: `UPDATE arena_data SET ingest_status = 'RETRY', ingest_attempts = 0, ingested_timestamp = now(),
-              note = 'released: gjennomføring ' || (COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID') || ' is valid now'
-        WHERE ingest_status = 'WAITING' AND (COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID') = ANY($1::text[])`,
+              note = 'released: gjennomføring ' || arena_normalized_id(COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID') || ' is valid now'
+        WHERE ingest_status = 'WAITING' AND arena_normalized_id(COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID') = ANY($1::text[])`,
       values: [[...releases]],
     });
     released = result.rowCount ?? 0;
@@ -410,8 +410,8 @@ export async function lockStoredMessages(client: Queryable, ids: readonly string
 /** The filter that limits a table's rows to one tiltakskode (the gjennomføring's, for participants). */
 function tiltakskodeFilter(table: ArenaTable, parameter: string): string {
   return table === arenaTables.gjennomforing
-    ? `COALESCE(after, before) ->> 'TILTAKSKODE' = ${parameter}`
-    : `COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID' IN (SELECT arena_id FROM gjennomforing WHERE tiltakskode = ${parameter})`;
+    ? `btrim(COALESCE(after, before) ->> 'TILTAKSKODE') = ${parameter}`
+    : `arena_normalized_id(COALESCE(after, before) ->> 'TILTAKGJENNOMFORING_ID') IN (SELECT arena_id FROM gjennomforing WHERE tiltakskode = ${parameter})`;
 }
 
 /**
