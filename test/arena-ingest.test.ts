@@ -455,6 +455,33 @@ describe('malformed messages', () => {
     expect(rows[0]!.raw_value!.toString()).toBe('{"table": "SIAMO.TILTAKDELTAKER", "op_type": ');
     await waitUntil('the consumer to commit past them', consumerCaughtUp);
   });
+
+  test('a value Postgres refuses fails only its own message: stored INVALID with the reason, the rest of its chunk handled, no stall', async () => {
+    // what no validation foresaw, played by a trigger: Postgres refuses deltaker 239's row
+    await db.pool.query(`CREATE FUNCTION refuse_deltaker_239() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.arena_id = '239' THEN RAISE EXCEPTION 'date/time field value out of range: "0000-01-01"' USING ERRCODE = '22008'; END IF;
+        RETURN NEW;
+      END $$`);
+    await db.pool.query('CREATE TRIGGER refuse_deltaker_239 BEFORE INSERT ON arena_data FOR EACH ROW EXECUTE FUNCTION refuse_deltaker_239()');
+    try {
+      await send(topics.gjennomforing, [gj(1031)]);
+      await statusesOf(GJ, '1031', ['HANDLED']);
+      await send(topics.deltaker, [de(238, 1031, 7038), de(239, 1031, 7039), de(240, 1031, 7040)]);
+      for (const id of ['238', '240']) await statusesOf(DE, id, ['HANDLED']);
+      const refused = await waitUntil('the refused message stored', async () => {
+        const { rows } = await db.pool.query<DataRow>(`SELECT * FROM arena_data WHERE operation_pos IS NULL AND note LIKE 'Postgres refused it%'`);
+        return rows[0];
+      });
+      expect(refused).toMatchObject({ ingest_status: 'INVALID', note: 'Postgres refused it (SQLSTATE 22008: date/time field value out of range: "0000-01-01")' });
+      expect((JSON.parse(refused.raw_value!.toString()) as { after: Row }).after.TILTAKDELTAKER_ID).toBe(239);
+      expect(await rowsOf(DE, '239')).toEqual([]);
+      await waitUntil('the consumer to commit past them', consumerCaughtUp);
+    } finally {
+      await db.pool.query('DROP TRIGGER refuse_deltaker_239 ON arena_data');
+      await db.pool.query('DROP FUNCTION refuse_deltaker_239()');
+    }
+  });
 });
 
 describe('crash and redelivery', () => {

@@ -69,6 +69,23 @@ export async function loadParticipantMessages(client: Queryable, participants: R
   return rows.map((r) => ({ table: r.t, arenaId: r.a, operation: r.o, pos: r.p, id: r.id, status: r.s }));
 }
 
+/**
+ * The Kafka coordinates (`topic|partition|offset`) among these that are stored without a message key:
+ * unparsable messages, and messages Postgres refused. A redelivery of one of them changes nothing
+ * and, above all, publishes nothing.
+ */
+export async function loadKeylessCoordinates(client: Queryable, records: ReadonlyArray<{ topic: string; partition: number; offset: string }>): Promise<Set<string>> {
+  if (records.length === 0) return new Set();
+  const { rows } = await client.query<{ c: string }>({
+    name: 'arena-ingest:keyless-coordinates',
+    text: `SELECT d.kafka_topic || '|' || d.kafka_partition || '|' || d.kafka_offset AS c
+       FROM unnest($1::text[], $2::int[], $3::bigint[]) AS k(t, p, o)
+       JOIN arena_data d ON d.kafka_topic = k.t AND d.kafka_partition = k.p AND d.kafka_offset = k.o AND d.operation_pos IS NULL`,
+    values: [records.map((r) => r.topic), records.map((r) => r.partition), records.map((r) => r.offset)],
+  });
+  return new Set(rows.map((r) => r.c));
+}
+
 export interface SnapshotQuery {
   gjennomforingIds: Set<string>;
   deltakerIds: Set<string>;

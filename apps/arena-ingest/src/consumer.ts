@@ -81,6 +81,9 @@ export function createArenaConsumer(options: ArenaConsumerOptions): ArenaConsume
             payload.resolveOffset(last);
             await payload.commitOffsetsIfNecessary();
             options.onChunk?.(topic, summary, (performance.now() - started) / 1000);
+            if (summary.rejected > 0) {
+              log.warn({ topic, partition, firstOffset: chunk[0]!.offset, rejected: summary.rejected }, 'messages Postgres refused are stored INVALID with the reason; the rest of their chunk was processed one by one');
+            }
             options.onLag?.(topic, partition, partitionLag(payload.batch.highWatermark, last));
             if (log.isLevelEnabled('debug')) {
               const { rss, heapUsed, arrayBuffers } = process.memoryUsage();

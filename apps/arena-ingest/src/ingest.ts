@@ -12,6 +12,7 @@ import { amtId, arenaDay, supportedTiltakskoder, type Clock } from './domain/rec
 import type { AmtPublisher } from './amt-publisher.ts';
 import {
   insertMessages,
+  loadKeylessCoordinates,
   loadParticipantMessages,
   loadSnapshot,
   lockKeys,
@@ -57,6 +58,8 @@ export interface ChunkSummary {
   published: number;
   /** WAITING messages of earlier chunks released by a valid gjennomføring. */
   released: number;
+  /** Messages Postgres refused (a value it cannot store): stored INVALID by their Kafka coordinates with the reason. */
+  rejected: number;
   /** Milliseconds spent per phase (locks, load, persons, process, writes and publish in parallel, commit): for debug logs. */
   timings: Record<string, number>;
 }
@@ -71,6 +74,40 @@ export interface RetrySummary {
 /** How many passes a chunk gets to collect the person lookups its messages need. */
 const PERSON_PASSES = 3;
 const RETRYABLE_PG_CODES = new Set(['40P01', '40001']); // deadlock detected, serialization failure
+
+/**
+ * Postgres refused a value of the chunk: a data exception (class 22: a date out of range, a string it
+ * cannot store...) or a NOT NULL or CHECK violation. Retrying the same chunk cannot help.
+ */
+function isRefusedValue(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code === '23502' || code === '23514');
+}
+
+function postgresErrorText(error: unknown): string {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  // a NUL cannot be stored in a text column either
+  return `SQLSTATE ${String(code)}: ${String(message)}`.replaceAll('\u0000', '');
+}
+
+/** A message stored only by its Kafka coordinates, with its raw value and why (it is INVALID). */
+function rawMessageRow(record: KafkaRecord, note: string): Omit<NewMessageRow, 'status' | 'attempts' | 'attempted'> & { note: string } {
+  const { topic, partition, offset } = record;
+  return { table: null, arenaId: null, operation: null, pos: null, opTs: null, before: null, after: null, source: null, note, raw: record.value ?? Buffer.alloc(0), topic, partition, offset };
+}
+
+function mergeSummaries(summaries: readonly ChunkSummary[]): ChunkSummary {
+  const merged: ChunkSummary = { stored: 0, duplicates: 0, statuses: {}, published: 0, released: 0, rejected: 0, timings: {} };
+  for (const s of summaries) {
+    merged.stored += s.stored;
+    merged.duplicates += s.duplicates;
+    merged.published += s.published;
+    merged.released += s.released;
+    merged.rejected += s.rejected;
+    for (const [status, count] of Object.entries(s.statuses) as Array<[keyof StatusCounts, number]>) merged.statuses[status] = (merged.statuses[status] ?? 0) + count;
+  }
+  return merged;
+}
 const TRANSACTION_ATTEMPTS = 5;
 
 /** Accumulates the time spent in named phases. */
@@ -254,85 +291,117 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
     return { ...result, published: publications.length, released, written };
   }
 
+  /** Stores, processes and publishes one chunk in one transaction (see `ingestMessages`). */
+  async function ingestChunk(records: readonly KafkaRecord[]): Promise<ChunkSummary> {
+    interface Entry {
+      key: MessageKey | undefined;
+      row: ChunkRow | undefined;
+      insert: Omit<NewMessageRow, 'status' | 'attempts' | 'attempted' | 'note'> & { note: string | null };
+    }
+    const entries: Entry[] = [];
+    const seen = new Set<string>();
+    let duplicates = 0;
+    for (const record of records) {
+      const coordinates = { topic: record.topic, partition: record.partition, offset: record.offset };
+      const parsed = parseArenaEnvelope(record.value);
+      if (!parsed.ok) {
+        entries.push({
+          key: undefined,
+          row: undefined,
+          insert: rawMessageRow(record, `unparsable message: ${parsed.reason}`),
+        });
+        continue;
+      }
+      const m = parsed.message;
+      const key: MessageKey = { table: m.table, operation: m.operation, pos: m.pos };
+      const keyText = messageKeyText(key);
+      if (seen.has(keyText)) {
+        duplicates += 1;
+        continue;
+      }
+      seen.add(keyText);
+      const data: RowData | null = m.operation === 'DELETED' ? m.before : m.after;
+      const table = m.table;
+      const processable = m.problems.length === 0 && isArenaTable(table) && m.arenaId !== null && data !== null;
+      entries.push({
+        key,
+        row:
+          m.problems.length === 0 && isArenaTable(table) && m.arenaId !== null && data !== null
+            ? { ref: keyText, table, operation: m.operation, pos: m.pos, arenaId: m.arenaId, data, attempts: 0, previousStatus: 'NEW' }
+            : undefined,
+        insert: { table: m.table, arenaId: m.arenaId, operation: m.operation, pos: m.pos, opTs: m.opTs, before: m.before, after: m.after, source: m.source, note: processable ? null : m.problems.join('; '), raw: null, ...coordinates },
+      });
+    }
+
+    const timer = createTimer();
+    // before the transaction: the lookups run while it takes its locks and loads the state
+    const prefetched = prefetchPersons(entries.flatMap((e) => (e.row ? [e.row] : [])));
+    const summary = await inTransaction(deps.pool, async (client) => {
+      timer.lap('connect');
+      const candidates = entries.flatMap((e) => (e.row ? [e.row] : []));
+      const locks = lockSets(candidates);
+      await lockKeys(client, locks.exclusive, locks.shared);
+      timer.lap('locks');
+      const participantMessages = await loadParticipantMessages(client, candidates);
+      const stored = new Set(participantMessages.map((m) => messageKeyText({ table: m.table, operation: m.operation, pos: m.pos })));
+      timer.lap('stored');
+      const keyless = await loadKeylessCoordinates(client, records);
+      const fresh = entries.filter((e) => !(e.key && stored.has(messageKeyText(e.key))) && !keyless.has(`${e.insert.topic}|${e.insert.partition}|${e.insert.offset}`));
+      const rows = fresh.flatMap((e) => (e.row ? [e.row] : []));
+      let inserts: NewMessageRow[] = [];
+      const processed = await processRows(client, rows, participantMessages, false, (outcomes) => {
+        const outcomeOf = new Map<string, RowOutcome>(outcomes.map((o) => [o.ref, o]));
+        inserts = fresh.map((e) => {
+          const outcome = e.row ? outcomeOf.get(e.row.ref) : undefined;
+          return outcome
+            ? { ...e.insert, status: outcome.status, attempts: outcome.attempts, attempted: outcome.attempted, note: outcome.note }
+            : { ...e.insert, status: 'INVALID', attempts: 0, attempted: false };
+        });
+        return insertMessages(client, inserts);
+      }, timer, prefetched);
+      const inserted = processed.written;
+      return {
+        stored: inserted,
+        duplicates: duplicates + (entries.length - fresh.length) + (fresh.length - inserted),
+        statuses: countStatuses(inserts),
+        published: processed.published,
+        released: processed.released,
+        rejected: 0,
+        timings: timer.timings,
+      };
+    });
+    timer.lap('commit');
+    return summary;
+  }
+
+  /** A message Postgres refused as a whole: stored INVALID by its Kafka coordinates, raw value and reason kept. */
+  async function storeRejected(record: KafkaRecord, error: unknown): Promise<ChunkSummary> {
+    const reason = `Postgres refused it (${postgresErrorText(error)})`;
+    const inserted = await inTransaction(deps.pool, (client) =>
+      insertMessages(client, [{ ...rawMessageRow(record, reason), status: 'INVALID', attempts: 0, attempted: false }]),
+    );
+    return { stored: inserted, duplicates: 1 - inserted, statuses: inserted ? { INVALID: 1 } : {}, published: 0, released: 0, rejected: inserted, timings: {} };
+  }
+
   return {
     async ingestMessages(records) {
-      interface Entry {
-        key: MessageKey | undefined;
-        row: ChunkRow | undefined;
-        insert: Omit<NewMessageRow, 'status' | 'attempts' | 'attempted' | 'note'> & { note: string | null };
-      }
-      const entries: Entry[] = [];
-      const seen = new Set<string>();
-      let duplicates = 0;
-      for (const record of records) {
-        const coordinates = { topic: record.topic, partition: record.partition, offset: record.offset };
-        const parsed = parseArenaEnvelope(record.value);
-        if (!parsed.ok) {
-          entries.push({
-            key: undefined,
-            row: undefined,
-            insert: { table: null, arenaId: null, operation: null, pos: null, opTs: null, before: null, after: null, source: null, note: `unparsable message: ${parsed.reason}`, raw: record.value ?? Buffer.alloc(0), ...coordinates },
-          });
-          continue;
+      try {
+        return await ingestChunk(records);
+      } catch (error) {
+        if (!isRefusedValue(error)) throw error;
+        // A value Postgres refuses fails the whole chunk, at every redelivery: its partition would
+        // stall. Each message alone, then, and the one it refuses stored INVALID with the reason.
+        const summaries: ChunkSummary[] = [];
+        for (const record of records) {
+          try {
+            summaries.push(await ingestChunk([record]));
+          } catch (single) {
+            if (!isRefusedValue(single)) throw single;
+            summaries.push(await storeRejected(record, single));
+          }
         }
-        const m = parsed.message;
-        const key: MessageKey = { table: m.table, operation: m.operation, pos: m.pos };
-        const keyText = messageKeyText(key);
-        if (seen.has(keyText)) {
-          duplicates += 1;
-          continue;
-        }
-        seen.add(keyText);
-        const data: RowData | null = m.operation === 'DELETED' ? m.before : m.after;
-        const table = m.table;
-        const processable = m.problems.length === 0 && isArenaTable(table) && m.arenaId !== null && data !== null;
-        entries.push({
-          key,
-          row:
-            m.problems.length === 0 && isArenaTable(table) && m.arenaId !== null && data !== null
-              ? { ref: keyText, table, operation: m.operation, pos: m.pos, arenaId: m.arenaId, data, attempts: 0, previousStatus: 'NEW' }
-              : undefined,
-          insert: { table: m.table, arenaId: m.arenaId, operation: m.operation, pos: m.pos, opTs: m.opTs, before: m.before, after: m.after, source: m.source, note: processable ? null : m.problems.join('; '), raw: null, ...coordinates },
-        });
+        return mergeSummaries(summaries);
       }
-
-      const timer = createTimer();
-      // before the transaction: the lookups run while it takes its locks and loads the state
-      const prefetched = prefetchPersons(entries.flatMap((e) => (e.row ? [e.row] : [])));
-      const summary = await inTransaction(deps.pool, async (client) => {
-        timer.lap('connect');
-        const candidates = entries.flatMap((e) => (e.row ? [e.row] : []));
-        const locks = lockSets(candidates);
-        await lockKeys(client, locks.exclusive, locks.shared);
-        timer.lap('locks');
-        const participantMessages = await loadParticipantMessages(client, candidates);
-        const stored = new Set(participantMessages.map((m) => messageKeyText({ table: m.table, operation: m.operation, pos: m.pos })));
-        timer.lap('stored');
-        const fresh = entries.filter((e) => !e.key || !stored.has(messageKeyText(e.key)));
-        const rows = fresh.flatMap((e) => (e.row ? [e.row] : []));
-        let inserts: NewMessageRow[] = [];
-        const processed = await processRows(client, rows, participantMessages, false, (outcomes) => {
-          const outcomeOf = new Map<string, RowOutcome>(outcomes.map((o) => [o.ref, o]));
-          inserts = fresh.map((e) => {
-            const outcome = e.row ? outcomeOf.get(e.row.ref) : undefined;
-            return outcome
-              ? { ...e.insert, status: outcome.status, attempts: outcome.attempts, attempted: outcome.attempted, note: outcome.note }
-              : { ...e.insert, status: 'INVALID', attempts: 0, attempted: false };
-          });
-          return insertMessages(client, inserts);
-        }, timer, prefetched);
-        const inserted = processed.written;
-        return {
-          stored: inserted,
-          duplicates: duplicates + (entries.length - fresh.length) + (fresh.length - inserted),
-          statuses: countStatuses(inserts),
-          published: processed.published,
-          released: processed.released,
-          timings: timer.timings,
-        };
-      });
-      timer.lap('commit');
-      return summary;
     },
 
     async retryTable(table, status, options) {
