@@ -8,16 +8,18 @@ import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { catalogue } from '@syncfleet/jobs';
 import { createKafka, createTopics, type Admin } from '@syncfleet/kafka';
-import { createLogger } from '@syncfleet/log';
+import { createLogger, type Logger } from '@syncfleet/log';
 import { createFleetQueue, enqueueJob, type RunSummary } from '@syncfleet/runtime';
+import { Redis } from 'ioredis';
 import { parseEnv } from '@syncfleet/config';
 import { createSlotSyncApp, type SlotSyncApp } from '../apps/slot-sync/src/app.ts';
 import { syncWindow } from '../apps/slot-sync/src/domain/window.ts';
+import { createSlotCache, type CachedSlot } from '../apps/slot-sync/src/slot-cache.adapter.ts';
 import { SlotSyncEnv } from '../apps/slot-sync/src/env.ts';
 import { SchedulerEnv } from '../apps/scheduler/src/env.ts';
 import { startSlotSyncDemo } from './demo/slot-sync.ts';
 import { startSchemaRegistryEmulator, type SchemaRegistryEmulator } from './emulators/schema-registry.ts';
-import { startWiwEmulator, type WiwEmulator, type WiwEmulatorOptions, type WiwShift } from './emulators/wiw.ts';
+import { rfc1123, startWiwEmulator, type WiwEmulator, type WiwEmulatorOptions, type WiwShift } from './emulators/wiw.ts';
 import { deletePrefixKeys, testPrefix, testTopic, useCleanups, useRedis, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
 import { assertNoLeftoverProcesses, startAppProcess, stopAppProcess } from './support/processes.ts';
 import { countSince, createNetworkSwitch, expectedSlot, highWatermarks, readTopic, type NetworkSwitch, type ReadMessage } from './support/slot-sync.ts';
@@ -54,12 +56,12 @@ interface World {
   run(name: 'slots.sync' | 'slots.resync', payload?: Record<string, unknown>): Promise<{ state: string; summary: RunSummary; attemptsMade: number; failedReason?: string }>;
   /** The shifts of the window the last /2/shifts request asked for, as the emulator holds them. */
   lastWindowShifts(): WiwShift[];
-  /** Those of them that start inside that window (the ones a deletion is detected for). */
+  /** Those of them that start inside that window (no overnight shift from the day before). */
   startingInWindow(): WiwShift[];
 }
 
 async function createWorld(
-  options: { env?: Record<string, string>; wiw?: WiwEmulatorOptions; network?: NetworkSwitch; start?: boolean } = {},
+  options: { env?: Record<string, string>; wiw?: WiwEmulatorOptions; network?: NetworkSwitch; start?: boolean; logger?: Logger } = {},
 ): Promise<World> {
   const prefix = testPrefix();
   const cachePrefix = `${prefix}:slot:`;
@@ -84,7 +86,7 @@ async function createWorld(
       ...options.env,
     }),
   );
-  const app = createSlotSyncApp(config, { logger: silent, now: () => now, ...(options.network ? { kafkaSocketFactory: options.network.socketFactory } : {}) });
+  const app = createSlotSyncApp(config, { logger: options.logger ?? silent, now: () => now, ...(options.network ? { kafkaSocketFactory: options.network.socketFactory } : {}) });
   const queue = createFleetQueue(redis, prefix, 'slot-sync');
   cleanups.push(async () => {
     await app.stop();
@@ -147,8 +149,28 @@ async function decodeAll(messages: ReadMessage[]): Promise<Array<{ key: { id: nu
   );
 }
 
+/** The same time of day a week later, as WIW writes dates. */
+const nextWeek = (date: string): string => new Date(Date.parse(date) + 7 * 86_400_000).toUTCString().replace('GMT', '+0000');
+
+const HOUR_MS = 3_600_000;
+
+/** The test Redis, logical database `db`. */
+function redisUrlOfDatabase(db: number): string {
+  const url = new URL(inject('redisUrl'));
+  url.pathname = `/${db}`;
+  return url.toString();
+}
+
 /** avsc decodes records into instances of a generated class: compare plain data. */
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+
+/** Once deletions and moves were handled, the next run checks and publishes nothing. */
+async function expectNothingMoreNextRun(world: World): Promise<void> {
+  const before = await highWatermarks(admin, world.topic);
+  const again = await world.run('slots.sync');
+  expect(again.summary.counts).toMatchObject({ deleted: 0, missingChecked: 0, published: 0 });
+  expect(countSince(await highWatermarks(admin, world.topic), before)).toBe(0);
+}
 
 interface LedgerRow {
   status: string;
@@ -278,7 +300,6 @@ describe('slot-sync', () => {
     const before = await highWatermarks(admin, world.topic);
     const [gone, moved] = world.startingInWindow();
     world.wiw.shifts.remove(gone!.id);
-    const nextWeek = (date: string) => new Date(Date.parse(date) + 7 * 86_400_000).toUTCString().replace('GMT', '+0000');
     world.wiw.shifts.update(moved!.id, { start_time: nextWeek(moved!.start_time), end_time: nextWeek(moved!.end_time) });
 
     const run = await world.run('slots.sync');
@@ -297,11 +318,60 @@ describe('slot-sync', () => {
       [[`/2/shifts/${gone!.id}`, 404], [`/2/shifts/${moved!.id}`, 200]].sort(),
     );
 
-    // nothing more the next time
-    const after = await highWatermarks(admin, world.topic);
-    const again = await world.run('slots.sync');
-    expect(again.summary.counts).toMatchObject({ deleted: 0, missingChecked: 0, published: 0 });
-    expect(countSince(await highWatermarks(admin, world.topic), after)).toBe(0);
+    await expectNothingMoreNextRun(world);
+  });
+
+  test('an overnight shift that started before the window: deleted in WIW, one tombstone and it leaves the cache and both indexes; moved out of the window, republished with its new times', async () => {
+    const world = await createWorld();
+    const windowStart = syncWindow(world.now, 0, 1).start.getTime();
+    // 22:00 yesterday to 06:00 today: WIW returns it for a window that starts at 00:00 today
+    const overnight = (): WiwShift => world.wiw.shifts.add({ start_time: rfc1123(windowStart - 2 * HOUR_MS, 0), end_time: rfc1123(windowStart + 6 * HOUR_MS, 0) });
+    const gone = overnight();
+    const moved = overnight();
+    await world.run('slots.sync');
+    expect(await redis.exists(`${world.cachePrefix}${gone.id}`, `${world.cachePrefix}${moved.id}`)).toBe(2);
+    const before = await highWatermarks(admin, world.topic);
+    world.wiw.shifts.remove(gone.id);
+    const movedTo = world.wiw.shifts.update(moved.id, { start_time: nextWeek(moved.start_time), end_time: nextWeek(moved.end_time) });
+
+    const run = await world.run('slots.sync');
+    expect(run.summary.counts).toMatchObject({ deleted: 1, missingChecked: 2, changed: 1, published: 1 });
+    const decoded = await decodeAll((await readTopic(brokers, world.topic)).filter((m) => m.offset >= (before.get(m.partition) ?? 0)));
+    expect(decoded.filter((m) => m.value === null).map((m) => m.key.id)).toEqual([gone.id]);
+    const republished = decoded.filter((m) => m.value !== null);
+    expect(republished.map((m) => m.key.id)).toEqual([moved.id]);
+    expect(plain(republished[0]!.value)).toEqual(expectedSlot(movedTo));
+    expect(await redis.exists(`${world.cachePrefix}${gone.id}`)).toBe(0);
+    expect(await redis.zscore(`${world.cachePrefix}index`, String(gone.id))).toBeNull();
+    expect(await redis.zscore(`${world.cachePrefix}index:end`, String(gone.id))).toBeNull();
+    // the moved shift is indexed at its new times
+    expect(Number(await redis.zscore(`${world.cachePrefix}index`, String(moved.id)))).toBe(Date.parse(movedTo.start_time));
+    expect(Number(await redis.zscore(`${world.cachePrefix}index:end`, String(moved.id)))).toBe(Date.parse(movedTo.end_time));
+
+    await expectNothingMoreNextRun(world);
+  });
+
+  test('a cache written before the end index existed: the first run writes every entry again with its end time, publishing nothing; then a deleted overnight shift gets its tombstone', async () => {
+    const world = await createWorld();
+    const windowStart = syncWindow(world.now, 0, 1).start.getTime();
+    const overnight = world.wiw.shifts.add({ start_time: rfc1123(windowStart - 3 * HOUR_MS, 0), end_time: rfc1123(windowStart + 5 * HOUR_MS, 0) });
+    await world.run('slots.sync');
+    const ids = world.lastWindowShifts().map((s) => String(s.id));
+    // what version 1 left: no end index, entries whose bytes hashes are of version 1
+    await redis.del(`${world.cachePrefix}index:end`);
+    const entries = await redis.mget(...ids.map((id) => `${world.cachePrefix}${id}`));
+    await redis.mset(...ids.flatMap((id, i) => [`${world.cachePrefix}${id}`, entries[i]!.replace(/^v\d+\./, 'v1.')]));
+
+    const upgrade = await world.run('slots.sync');
+    expect(upgrade.summary.counts).toMatchObject({ fetched: ids.length, unchanged: ids.length, published: 0, missingChecked: 0 });
+    expect((await redis.zrange(`${world.cachePrefix}index:end`, 0, '-1')).sort()).toEqual([...ids].sort());
+
+    world.wiw.shifts.remove(overnight.id);
+    const before = await highWatermarks(admin, world.topic);
+    const run = await world.run('slots.sync');
+    expect(run.summary.counts).toMatchObject({ deleted: 1, missingChecked: 1, published: 0 });
+    const decoded = await decodeAll((await readTopic(brokers, world.topic)).filter((m) => m.offset >= (before.get(m.partition) ?? 0)));
+    expect(decoded.map((m) => [m.key.id, m.value])).toEqual([[overnight.id, null]]);
   });
 
   test('Kafka unreachable during a run: the job fails and is retried, the cache is not written; once Kafka is back every change arrives', async () => {
@@ -478,6 +548,38 @@ describe('slot-sync', () => {
     expect(plain(decoded!.value)).toEqual(expectedSlot(world.wiw.shifts.get(changed.id)!));
   });
 
+  test('REDIS_HOST: the cache lives in that Redis (here database 5 of the test Redis), not in the queues\' (REDIS_URL)', async () => {
+    const cacheRedis = new Redis(redisUrlOfDatabase(5));
+    const world = await createWorld({ env: { REDIS_HOST: redisUrlOfDatabase(5) } });
+    cleanups.push(async () => {
+      const keys = await cacheRedis.keys(`${world.cachePrefix}*`);
+      if (keys.length > 0) await cacheRedis.del(...keys);
+      await cacheRedis.quit();
+    });
+    const first = await world.run('slots.sync');
+    const n = world.lastWindowShifts().length;
+    expect(first.summary.counts).toMatchObject({ published: n });
+    // read back from there too: nothing changed
+    const second = await world.run('slots.sync');
+    expect(second.summary.counts).toMatchObject({ unchanged: n, published: 0 });
+    expect((await cacheRedis.keys(`${world.cachePrefix}*`)).length).toBe(n + 2); // the entries and the two indexes
+    expect(await cacheRedis.zcard(`${world.cachePrefix}index:end`)).toBe(n);
+    expect(await redis.keys(`${world.cachePrefix}*`)).toEqual([]);
+  });
+
+  test('REDIS_HOST refusing our credentials: its errors are logged without the password', async () => {
+    const password = 'not-the-cache-password-4f1c9a';
+    const lines: string[] = [];
+    const logger = createLogger({ name: 'slot-sync-test', level: 'warn', destination: { write: (line: string) => void lines.push(line) } });
+    const url = new URL(redisUrlOfDatabase(5));
+    url.username = 'slot-sync-test';
+    url.password = password;
+    await createWorld({ env: { REDIS_HOST: url.toString() }, logger });
+    const line = await waitUntil('the cache connection error to be logged', () => lines.find((l) => l.includes('redis connection error (slot cache)')));
+    expect(line).toMatch(/WRONGPASS/);
+    expect(lines.join('\n')).not.toContain(password);
+  });
+
   test("the demo's setup (test/demo/slot-sync.ts) gives a worker everything it needs: its shifts arrive on the topic", async () => {
     const prefix = testPrefix();
     const messages: string[] = [];
@@ -544,5 +646,66 @@ describe('slot-sync', () => {
     const bad = startAppProcess('apps/slot-sync/src/main.ts', { ...env, WIW_KEY: '', KAFKA_BROKERS: '', AVLIZER_CONFLUENT_SCHEMAREGISTRY_URL: '', SYNC_DAYS_PRIOR: '-1' });
     expect((await bad.exited).code).toBe(1);
     for (const variable of ['WIW_KEY', 'KAFKA_BROKERS', 'AVLIZER_CONFLUENT_SCHEMAREGISTRY_URL', 'SYNC_DAYS_PRIOR']) expect(bad.output()).toContain(variable);
+  });
+});
+
+describe('slot cache (Redis)', () => {
+  const DAY_MS = 86_400_000;
+  const window = { start: new Date(Date.UTC(2030, 0, 10)), end: new Date(Date.UTC(2030, 0, 12)) };
+  const start = window.start.getTime();
+  const end = window.end.getTime();
+
+  function useCache() {
+    const prefix = `${testPrefix()}:slot:`;
+    cleanups.push(async () => {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+    });
+    return { prefix, cache: createSlotCache(redis, { prefix, ttlSeconds: 60 }) };
+  }
+  const slot = (id: number, startMs: number, endMs: number): CachedSlot => ({ id, value: `v2.bytes canonical-${id}`, startMs, endMs });
+
+  test('idsOverlapping: the shifts that overlap the window, the ones without an end time that start in it, and the ones whose start was pruned', async () => {
+    const { prefix, cache } = useCache();
+    await cache.write([
+      slot(1, start + 1 * HOUR_MS, start + 9 * HOUR_MS), // inside
+      slot(2, start - 2 * HOUR_MS, start + 6 * HOUR_MS), // overnight, started the day before
+      slot(3, start - HOUR_MS, end + DAY_MS), // spans the whole window
+      slot(4, start - 8 * HOUR_MS, start), // ends as the window starts
+      slot(5, end, end + 8 * HOUR_MS), // starts as the window ends
+      slot(6, start - DAY_MS, start - DAY_MS + 8 * HOUR_MS), // before
+      slot(7, end + DAY_MS, end + DAY_MS + 8 * HOUR_MS), // after
+      slot(8, end - HOUR_MS, end + 7 * HOUR_MS), // overnight, into the day after the window
+    ]);
+    // written by the version before the end index: a start time only
+    await redis.zadd(`${prefix}index`, start + 2 * HOUR_MS, '9', start - 2 * HOUR_MS, '10');
+    // a shift longer than the cache's TTL, its start pruned
+    await redis.zadd(`${prefix}index:end`, start + HOUR_MS, '11');
+    expect((await cache.idsOverlapping(window)).sort((a, b) => a - b)).toEqual([1, 2, 3, 8, 9, 11]);
+  });
+
+  test('idsOverlapping with more shifts than one ZMSCORE call takes: all of the overnight ones, none of the later ones', async () => {
+    const { cache } = useCache();
+    const count = 12_000;
+    const overnight = Array.from({ length: count }, (_, i) => slot(i + 1, start - HOUR_MS - i, start + HOUR_MS));
+    const later = Array.from({ length: count }, (_, i) => slot(count + i + 1, end + i, end + HOUR_MS));
+    await cache.write([...overnight, ...later]);
+    const ids = await cache.idsOverlapping(window);
+    expect(ids.length).toBe(count);
+    expect(new Set(ids)).toEqual(new Set(overnight.map((s) => s.id)));
+  });
+
+  test('remove and pruneIndex drop the entries of both indexes', async () => {
+    const { prefix, cache } = useCache();
+    await cache.write([slot(1, start, start + HOUR_MS), slot(2, start - 2 * HOUR_MS, start + HOUR_MS), slot(3, start - 3 * HOUR_MS, start - HOUR_MS)]);
+    await cache.remove([1]);
+    expect(await redis.exists(`${prefix}1`)).toBe(0);
+    expect(await redis.zrange(`${prefix}index`, 0, '-1')).toEqual(['3', '2']);
+    expect(await redis.zrange(`${prefix}index:end`, 0, '-1')).toEqual(['3', '2']);
+    // 2 started before `start` but ends after it: its end stays (idsOverlapping then reads it as pruned, started long before)
+    expect(await cache.pruneIndex(start)).toBe(3);
+    expect(await redis.zrange(`${prefix}index`, 0, '-1')).toEqual([]);
+    expect(await redis.zrange(`${prefix}index:end`, 0, '-1')).toEqual(['2']);
+    expect(await cache.idsOverlapping(window)).toEqual([2]);
   });
 });

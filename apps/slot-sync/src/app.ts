@@ -29,6 +29,19 @@ export interface SlotSyncApp extends WorkerApp {
   readonly encoder: SlotEncoder;
 }
 
+/** Replaces the password of a Redis URL, as written and decoded, wherever it appears in a text. */
+function passwordScrubber(url: string): (text: string) => string {
+  const { password } = new URL(url);
+  if (password === '') return (text) => text;
+  let decoded = password;
+  try {
+    decoded = decodeURIComponent(password);
+  } catch {
+    // a malformed escape: the password as written is the one sent
+  }
+  return (text) => text.replaceAll(password, '[REDACTED]').replaceAll(decoded, '[REDACTED]');
+}
+
 export function createSlotSyncApp(config: SlotSyncConfig, options: SlotSyncAppOptions = {}): SlotSyncApp {
   const now = options.now ?? (() => new Date());
   let parts: SlotSyncParts | undefined;
@@ -85,8 +98,13 @@ export function createSlotSyncApp(config: SlotSyncConfig, options: SlotSyncAppOp
     flushLedger: () => worker.flushLedger(),
     async start() {
       try {
-        const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 20, connectionName: 'slot-sync:cache' });
-        redis.on('error', (error) => log.warn({ err: error }, 'redis connection error (slot cache)'));
+        const cacheUrl = config.REDIS_HOST ?? config.REDIS_URL;
+        const redis = new Redis(cacheUrl, { maxRetriesPerRequest: 20, connectionName: 'slot-sync:cache' });
+        const withoutPassword = passwordScrubber(cacheUrl);
+        redis.on('error', (error: Error & { code?: unknown }) =>
+          // not the error itself: ioredis attaches the failed command's arguments (AUTH's password)
+          log.warn({ err: { type: error.name, message: withoutPassword(error.message), code: error.code } }, 'redis connection error (slot cache)'),
+        );
         stack.push('slot cache', async () => {
           await redis.quit().catch(() => redis.disconnect());
         });

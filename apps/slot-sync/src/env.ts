@@ -17,8 +17,10 @@ export const SlotSyncEnv = WorkerEnv.extend({
   SYNC_DAYS_AHEAD: envInt({ min: 0, max: 366, default: 1 }),
   /** Seconds a cache entry lives after the shift was last seen (each run that sees it unchanged renews it). */
   EXPIRE_CACHE: envInt({ min: 1, default: 604_800 }),
-  /** Cache keys are `<prefix><shift id>`; the index of start times is `<prefix>index`. */
+  /** Cache keys are `<prefix><shift id>`; the indexes of start and end times are `<prefix>index` and `<prefix>index:end`. */
   SLOT_CACHE_PREFIX: z.string().min(1).default('slot:'),
+  /** The slot cache's Redis (the seed's name for it); unset: the cache lives in REDIS_URL's. */
+  REDIS_HOST: envUrl({ protocols: ['redis:', 'rediss:'] }).optional(),
   KAFKA_BROKERS: envList({ minItems: 1 }),
   KAFKA_TOPIC_NAME: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'a Kafka topic name: letters, digits, . _ - (at most 249)'),
   KAFKA_CLIENT_ID: z.string().min(1).default('slot-sync'),

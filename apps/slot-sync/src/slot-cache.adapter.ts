@@ -1,6 +1,8 @@
 // The slot cache in Redis: `<prefix><id>` holds the hashes of the shift as last published (see
-// `cacheEntry`; TTL EXPIRE_CACHE), and `<prefix>index` (a sorted set, score = start time in ms) says which shifts we
-// published start when, so that a shift WIW no longer returns inside the window can be found.
+// `cacheEntry`; TTL EXPIRE_CACHE). Two sorted sets say when the shifts we published start
+// (`<prefix>index`, score = start time in ms) and end (`<prefix>index:end`, score = end time), so
+// that a shift WIW no longer returns for a window can be found among those that overlap it, as WIW's
+// own range query does (an overnight shift that started the day before included).
 // Every call is a few commands per thousand shifts (a script, MGET, a pipeline), never one round
 // trip per shift.
 import type { Redis } from 'ioredis';
@@ -11,6 +13,7 @@ export interface CachedSlot {
   /** The cache entry (`cacheEntry(...)`). */
   value: string;
   startMs: number;
+  endMs: number;
 }
 
 export interface SlotCache {
@@ -27,9 +30,15 @@ export interface SlotCache {
   write(entries: readonly CachedSlot[]): Promise<void>;
   /** Forgets shifts (after their tombstones were acknowledged). */
   remove(ids: readonly number[]): Promise<void>;
-  /** Ids of the cached shifts that start inside the window. */
-  idsStartingIn(window: SyncWindow): Promise<number[]>;
-  /** Drops index entries of shifts that started before `beforeMs` (long out of any window). */
+  /**
+   * Ids of the cached shifts that overlap the window (start < window end, end > window start), and
+   * of those that start inside it: entries written before the end index existed have no end time.
+   */
+  idsOverlapping(window: SyncWindow): Promise<number[]>;
+  /**
+   * Drops the index entries of shifts that started (start index) or ended (end index) before
+   * `beforeMs`, long out of any window; returns how many entries were dropped.
+   */
   pruneIndex(beforeMs: number): Promise<number>;
 }
 
@@ -71,6 +80,7 @@ function check<T>(results: Array<[Error | null, unknown]> | null, what: string):
 export function createSlotCache(redis: Redis, options: { prefix: string; ttlSeconds: number }): SlotCache {
   const { prefix, ttlSeconds } = options;
   const indexKey = `${prefix}index`;
+  const endIndexKey = `${prefix}index:end`;
   const key = (id: number): string => `${prefix}${id}`;
 
   /** Every chunk's call is sent at once (ioredis pipelines them on its connection), then awaited. */
@@ -108,12 +118,14 @@ export function createSlotCache(redis: Redis, options: { prefix: string; ttlSeco
       for (let i = 0; i < entries.length; i += CHUNK) {
         const pipeline = redis.pipeline();
         const slice = entries.slice(i, i + CHUNK);
-        const scored: Array<number | string> = [];
+        const starts: Array<number | string> = [];
+        const ends: Array<number | string> = [];
         for (const entry of slice) {
           pipeline.set(key(entry.id), entry.value, 'EX', ttlSeconds);
-          scored.push(entry.startMs, String(entry.id));
+          starts.push(entry.startMs, String(entry.id));
+          ends.push(entry.endMs, String(entry.id));
         }
-        if (scored.length > 0) pipeline.zadd(indexKey, ...scored);
+        if (slice.length > 0) pipeline.zadd(indexKey, ...starts).zadd(endIndexKey, ...ends);
         check(await pipeline.exec(), 'write');
       }
     },
@@ -123,16 +135,40 @@ export function createSlotCache(redis: Redis, options: { prefix: string; ttlSeco
         if (slice.length === 0) continue;
         const pipeline = redis.pipeline();
         pipeline.del(...slice.map(key));
-        pipeline.zrem(indexKey, ...slice.map(String));
+        const members = slice.map(String);
+        pipeline.zrem(indexKey, ...members).zrem(endIndexKey, ...members);
         check(await pipeline.exec(), 'remove');
       }
     },
-    async idsStartingIn(window) {
-      const members = await redis.zrangebyscore(indexKey, window.start.getTime(), `(${window.end.getTime()}`);
-      return members.map(Number);
+    async idsOverlapping(window) {
+      const startMs = window.start.getTime();
+      const endMs = window.end.getTime();
+      const [startingIn, endingAfterStart] = check<string[]>(
+        await redis.pipeline().zrangebyscore(indexKey, startMs, `(${endMs}`).zrangebyscore(endIndexKey, `(${startMs}`, '+inf').exec(),
+        'idsOverlapping',
+      );
+      const found = new Set(startingIn);
+      // Of the shifts that end after the window starts, those that also start before it ends: most
+      // of them started inside it (found already); the rest started before it, or after it.
+      const others = endingAfterStart!.filter((id) => !found.has(id));
+      if (others.length > 0) {
+        const pipeline = redis.pipeline();
+        for (let i = 0; i < others.length; i += CHUNK) pipeline.zmscore(indexKey, ...others.slice(i, i + CHUNK));
+        const starts = check<Array<string | null>>(await pipeline.exec(), 'idsOverlapping').flat();
+        others.forEach((id, i) => {
+          const start = starts[i] ?? null;
+          // no start score: pruned, so it started long before the window (and ends after its start)
+          if (start === null || Number(start) < endMs) found.add(id);
+        });
+      }
+      return [...found].map(Number);
     },
     async pruneIndex(beforeMs) {
-      return redis.zremrangebyscore(indexKey, '-inf', `(${beforeMs}`);
+      const removed = check<number>(
+        await redis.pipeline().zremrangebyscore(indexKey, '-inf', `(${beforeMs}`).zremrangebyscore(endIndexKey, '-inf', `(${beforeMs}`).exec(),
+        'pruneIndex',
+      );
+      return removed.reduce((sum, n) => sum + n, 0);
     },
   };
 }

@@ -22,7 +22,7 @@ export interface SlotSyncParts {
   stats: SlotStats;
   /** Messages per Kafka produce request. */
   publishBatchSize: number;
-  /** Cache TTL: index entries of shifts that started this long before the window are pruned. */
+  /** Cache TTL: index entries of shifts that started (or ended) this long before the window are pruned. */
   ttlSeconds: number;
   /** Deleted-shift checks (`GET /2/shifts/{id}`) in flight at once. */
   deletedCheckConcurrency?: number;
@@ -117,7 +117,7 @@ export async function runSlotSync(parts: SlotSyncParts, options: SlotRunOptions,
       for (const entry of batch) {
         try {
           messages.push({ key: encoder.encodeKey(entry.id), value: encoder.encodeValue(entry.json), headers: { [SHIFT_ID_HEADER]: String(entry.id) } });
-          written.push({ id: entry.id, value: entry.value, startMs: entry.startMs });
+          written.push({ id: entry.id, value: entry.value, startMs: entry.startMs, endMs: entry.endMs });
           encoded += 1;
         } catch (error) {
           if (!(error instanceof SlotEncodingError)) throw error;
@@ -187,13 +187,13 @@ export async function runSlotSync(parts: SlotSyncParts, options: SlotRunOptions,
         if (entry.canonical === canonical) {
           counts.unchanged += 1;
           if (!republish) {
-            if (!dryRun) shortcutMoved.push({ id: candidate.id, value, startMs: parsed.startMs });
+            if (!dryRun) shortcutMoved.push({ id: candidate.id, value, startMs: parsed.startMs, endMs: parsed.endMs });
             continue;
           }
         } else {
           counts.changed += 1;
         }
-        if (!dryRun) pending.push({ id: candidate.id, value, startMs: parsed.startMs, json: parsed.json });
+        if (!dryRun) pending.push({ id: candidate.id, value, startMs: parsed.startMs, endMs: parsed.endMs, json: parsed.json });
       }
       if (shortcutMoved.length > 0) await cache.write(shortcutMoved);
       while (pending.length >= parts.publishBatchSize) await publish(pending.splice(0, parts.publishBatchSize));
@@ -217,8 +217,9 @@ export async function runSlotSync(parts: SlotSyncParts, options: SlotRunOptions,
     await previous;
     await flush();
 
-    // Shifts we published inside the window that WIW did not return: deleted, or moved out of it.
-    const missing = (await cache.idsStartingIn(window)).filter((id) => !seen.has(id));
+    // Shifts we published that overlap the window (as WIW's range does) but that WIW did not return:
+    // deleted, or moved out of it.
+    const missing = (await cache.idsOverlapping(window)).filter((id) => !seen.has(id));
     counts.missingChecked = missing.length;
     if (missing.length > 0) {
       const moved: SplitElement[] = [];

@@ -52,6 +52,7 @@ describe('slotFromWiwShift', () => {
       ok: true,
       id: 2076303948,
       startMs: Date.UTC(2018, 9, 7, 20, 0, 0),
+      endMs: Date.UTC(2018, 9, 7, 23, 15, 0),
       json: {
         account_id: 77967,
         acknowledged: 1,
@@ -179,7 +180,7 @@ describe('cache entries', () => {
   test('hold the format-versioned hash of the bytes, then the canonical hash; an old entry of a canonical hash alone still reads', () => {
     const bytes = new TextEncoder().encode(JSON.stringify(seedShift));
     const entry = cacheEntry(bytesHash(bytes), slotHash(jsonOf(seedShift)));
-    expect(bytesHash(bytes)).toMatch(/^v1\.[A-Za-z0-9_-]{27}$/);
+    expect(bytesHash(bytes)).toMatch(/^v2\.[A-Za-z0-9_-]{27}$/);
     expect(readCacheEntry(entry)).toEqual({ bytes: bytesHash(bytes), canonical: slotHash(jsonOf(seedShift)) });
     expect(readCacheEntry('abc')).toEqual({ bytes: undefined, canonical: 'abc' });
     expect(readCacheEntry(null)).toEqual({ bytes: undefined, canonical: undefined });

@@ -41,7 +41,7 @@ export interface Slot {
 
 export type SlotResult =
   /** `json`: the slot's canonical JSON (what is hashed, and what is published). */
-  | { ok: true; id: number; json: string; startMs: number }
+  | { ok: true; id: number; json: string; startMs: number; endMs: number }
   /** `id` when the shift had a usable one (so the log can name it). */
   | { ok: false; id: number | undefined; reason: string };
 
@@ -131,7 +131,7 @@ export function slotFromWiwShift(input: unknown): SlotResult {
       `,"published_date":${publishedDate === null ? 'null' : `"${publishedDate}"`}` +
       `,"shiftchain_key":${JSON.stringify(text(raw.shiftchain_key, 'shiftchain_key'))},"site_id":${integer(raw.site_id, 'site_id')}` +
       `,"start_time":"${isoUtc(startMs)}","updated_at":"${isoUtc(requiredDate(raw.updated_at, 'updated_at'))}","user_id":${integer(raw.user_id, 'user_id')}}`;
-    return { ok: true, id, json, startMs };
+    return { ok: true, id, json, startMs, endMs };
   } catch (error) {
     if (error instanceof InvalidShift) return { ok: false, id, reason: error.message };
     throw error;
@@ -174,9 +174,11 @@ export function slotHash(canonical: string): string {
 /**
  * Which version of `slotFromWiwShift` the cache's shortcut was computed with: bump it whenever what
  * a shift publishes as changes, so that every shift goes through the canonical comparison again
- * (the changed ones are then republished) instead of being skipped on unchanged bytes.
+ * (the changed ones are then republished) instead of being skipped on unchanged bytes. Bumping it
+ * also has every cache entry written again (the unchanged ones without a publish): 2 did so to give
+ * the entries of version 1 their end time in the cache's end index.
  */
-export const SLOT_FORMAT_VERSION = 1;
+export const SLOT_FORMAT_VERSION = 2;
 
 /** The hash of the bytes WIW sent for a shift (the cache's shortcut: same bytes, same format, same slot). */
 export function bytesHash(bytes: Uint8Array): string {
