@@ -286,6 +286,8 @@ export interface NewMessageRow {
   opTs: string | null;
   status: Exclude<IngestStatus, 'NEW'>;
   attempts: number;
+  /** A DELETE that waited for a hist link on its first delivery (absent: 0). */
+  histLinkWaits?: number;
   attempted: boolean;
   before: RowData | null;
   after: RowData | null;
@@ -317,6 +319,7 @@ export async function insertMessages(client: Queryable, rows: readonly NewMessag
       ts: r.opTs,
       s: r.status,
       n: r.attempts,
+      ...(r.histLinkWaits ? { hw: r.histLinkWaits } : {}),
       att: r.attempted,
       ...(r.source === null ? { b: r.before, af: r.after } : {}),
       note: r.note,
@@ -331,13 +334,13 @@ export async function insertMessages(client: Queryable, rows: readonly NewMessag
   const result = await client.query({
     name: 'arena-ingest:insert-messages',
     text: `INSERT INTO arena_data (arena_table_name, arena_id, operation_type, operation_pos, operation_timestamp, ingest_status, ingest_attempts,
-                             last_attempted, before, after, note, kafka_topic, kafka_partition, kafka_offset, raw_value)
-     SELECT t, a, o, p, ts::timestamp, s, n, CASE WHEN att THEN now() END,
+                             hist_link_waits, last_attempted, before, after, note, kafka_topic, kafka_partition, kafka_offset, raw_value)
+     SELECT t, a, o, p, ts::timestamp, s, n, COALESCE(hw, 0), CASE WHEN att THEN now() END,
             CASE WHEN e IS NULL THEN b WHEN jsonb_typeof(e -> 'before') = 'object' THEN e -> 'before' END,
             CASE WHEN e IS NULL THEN af WHEN jsonb_typeof(e -> 'after') = 'object' THEN e -> 'after' END,
             note, kt, kp, ko, decode(raw, 'hex')
        FROM jsonb_to_recordset($1::jsonb)
-            AS m(t text, a text, o text, p text, ts text, s text, n int, att bool, b jsonb, af jsonb, e jsonb, note text, kt text, kp int, ko bigint, raw text)
+            AS m(t text, a text, o text, p text, ts text, s text, n int, hw int, att bool, b jsonb, af jsonb, e jsonb, note text, kt text, kp int, ko bigint, raw text)
      ON CONFLICT DO NOTHING`,
     values: [`[${parts.join(',')}]`],
   });
@@ -348,9 +351,9 @@ export async function insertMessages(client: Queryable, rows: readonly NewMessag
 export async function updateMessages(client: Queryable, outcomes: readonly RowOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
   await client.query(
-    `UPDATE arena_data d SET ingest_status = x.s, ingest_attempts = x.n, note = x.note, ingested_timestamp = now(),
+    `UPDATE arena_data d SET ingest_status = x.s, ingest_attempts = x.n, hist_link_waits = x.hw, note = x.note, ingested_timestamp = now(),
             last_attempted = CASE WHEN x.att THEN now() ELSE d.last_attempted END
-       FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bool[]) AS x(id, s, n, note, att)
+       FROM unnest($1::bigint[], $2::text[], $3::int[], $4::text[], $5::bool[], $6::int[]) AS x(id, s, n, note, att, hw)
       WHERE d.id = x.id`,
     [
       outcomes.map((o) => o.ref.slice('id:'.length)),
@@ -358,6 +361,7 @@ export async function updateMessages(client: Queryable, outcomes: readonly RowOu
       outcomes.map((o) => o.attempts),
       outcomes.map((o) => o.note),
       outcomes.map((o) => o.attempted),
+      outcomes.map((o) => o.histLinkWaits),
     ],
   );
 }
@@ -369,6 +373,7 @@ export interface StoredMessage {
   operation: Operation;
   pos: string;
   attempts: number;
+  histLinkWaits: number;
   status: IngestStatus;
   before: RowData | null;
   after: RowData | null;
@@ -381,11 +386,12 @@ interface StoredRow {
   operation_type: Operation;
   operation_pos: string;
   ingest_attempts: number;
+  hist_link_waits: number;
   ingest_status: IngestStatus;
   before: RowData | null;
   after: RowData | null;
 }
-const storedColumns = 'id, arena_table_name, arena_id, operation_type, operation_pos, ingest_attempts, ingest_status, before, after';
+const storedColumns = 'id, arena_table_name, arena_id, operation_type, operation_pos, ingest_attempts, hist_link_waits, ingest_status, before, after';
 const toStored = (r: StoredRow): StoredMessage => ({
   id: r.id,
   table: r.arena_table_name,
@@ -393,6 +399,7 @@ const toStored = (r: StoredRow): StoredMessage => ({
   operation: r.operation_type,
   pos: r.operation_pos,
   attempts: r.ingest_attempts,
+  histLinkWaits: r.hist_link_waits,
   status: r.ingest_status,
   before: r.before,
   after: r.after,
@@ -445,7 +452,7 @@ export async function markForReingest(pool: Pool, table: ArenaTable, tiltakskode
     return Number(rows[0]?.n ?? 0);
   }
   const result = await pool.query(
-    `UPDATE arena_data SET ingest_status = 'RETRY', ingest_attempts = 0, last_attempted = NULL, ingested_timestamp = now(), note = 'reingest'
+    `UPDATE arena_data SET ingest_status = 'RETRY', ingest_attempts = 0, hist_link_waits = 0, last_attempted = NULL, ingested_timestamp = now(), note = 'reingest'
       WHERE id IN (${newest})`,
     params,
   );

@@ -327,7 +327,7 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
         key,
         row:
           m.problems.length === 0 && isArenaTable(table) && m.arenaId !== null && data !== null
-            ? { ref: keyText, table, operation: m.operation, pos: m.pos, arenaId: m.arenaId, data, attempts: 0, previousStatus: 'NEW' }
+            ? { ref: keyText, table, operation: m.operation, pos: m.pos, arenaId: m.arenaId, data, attempts: 0, histLinkWaits: 0, previousStatus: 'NEW' }
             : undefined,
         insert: { table: m.table, arenaId: m.arenaId, operation: m.operation, pos: m.pos, opTs: m.opTs, before: m.before, after: m.after, source: m.source, note: processable ? null : m.problems.join('; '), raw: null, ...coordinates },
       });
@@ -354,7 +354,7 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
         inserts = fresh.map((e) => {
           const outcome = e.row ? outcomeOf.get(e.row.ref) : undefined;
           return outcome
-            ? { ...e.insert, status: outcome.status, attempts: outcome.attempts, attempted: outcome.attempted, note: outcome.note }
+            ? { ...e.insert, status: outcome.status, attempts: outcome.attempts, histLinkWaits: outcome.histLinkWaits, attempted: outcome.attempted, note: outcome.note }
             : { ...e.insert, status: 'INVALID', attempts: 0, attempted: false };
         });
         return insertMessages(client, inserts);
@@ -414,7 +414,7 @@ export function createArenaIngest(deps: ArenaIngestDeps): ArenaIngest {
           const chunk = page.slice(i, i + options.chunkSize);
           const toRow = (m: StoredMessage): ChunkRow | undefined => {
             const data = m.operation === 'DELETED' ? m.before : m.after;
-            return data ? { ref: `id:${m.id}`, table: m.table, operation: m.operation, pos: m.pos, arenaId: m.arenaId, data, attempts: m.attempts, previousStatus: m.status } : undefined;
+            return data ? { ref: `id:${m.id}`, table: m.table, operation: m.operation, pos: m.pos, arenaId: m.arenaId, data, attempts: m.attempts, histLinkWaits: m.histLinkWaits, previousStatus: m.status } : undefined;
           };
           const result = await inTransaction(deps.pool, async (client) => {
             const locks = lockSets(chunk.flatMap((m) => toRow(m) ?? []));

@@ -17,6 +17,7 @@ export interface RowOutcome {
   note: string | null;
   /** Set last_attempted: a retry, or a first delivery that did not succeed. */
   attempted: boolean;
+  histLinkWaits: number;
 }
 
 export interface ChunkOutcome {
@@ -79,6 +80,7 @@ export function processChunk(rows: readonly ChunkRow[], view: MemoryView, option
       attempts,
       note: decision.note ?? null,
       attempted: options.retrying || status === 'RETRY' || status === 'FAILED' || status === 'WAITING',
+      histLinkWaits: row.histLinkWaits + (decision.waitsForHistLink ? 1 : 0),
     };
     outcomes.push(outcome);
     view.setMessageStatus(row.table, row.arenaId, row.ref, row.pos, status);

@@ -36,6 +36,7 @@ function row(table: ArenaTable, data: RowData, patch: Partial<ChunkRow> = {}): C
     arenaId: String(data[idField]),
     data,
     attempts: 0,
+    histLinkWaits: 0,
     previousStatus: 'NEW',
     ...patch,
   };
@@ -302,12 +303,27 @@ describe('deltaker DELETE', () => {
   });
 
   test('no hist link: waits two attempts, then is published as FEILREGISTRERT', () => {
-    expect(run([deletion()], known()).outcomes[0]).toMatchObject({ status: 'RETRY', attempts: 1, note: 'deletion waits for a hist deltaker to link it' });
-    expect(run([deletion({ attempts: 1, previousStatus: 'RETRY' })], known(), { ...options, retrying: true }).outcomes[0]).toMatchObject({ status: 'RETRY', attempts: 2 });
-    const third = run([deletion({ attempts: 2, previousStatus: 'RETRY' })], known(), { ...options, retrying: true });
-    expect(third.outcomes[0]).toMatchObject({ status: 'HANDLED', attempts: 2 });
+    expect(run([deletion()], known()).outcomes[0]).toMatchObject({ status: 'RETRY', attempts: 1, histLinkWaits: 1, note: 'deletion waits for a hist deltaker to link it' });
+    expect(run([deletion({ attempts: 1, histLinkWaits: 1, previousStatus: 'RETRY' })], known(), { ...options, retrying: true }).outcomes[0]).toMatchObject({ status: 'RETRY', attempts: 2, histLinkWaits: 2 });
+    const third = run([deletion({ attempts: 2, histLinkWaits: 2, previousStatus: 'RETRY' })], known(), { ...options, retrying: true });
+    expect(third.outcomes[0]).toMatchObject({ status: 'HANDLED', attempts: 2, histLinkWaits: 2 });
     expect(third.published).toHaveLength(1);
     expect(third.published[0]).toMatchObject({ operation: 'DELETED', payload: { id: 'cccccccc-0000-4000-8000-000000000001', status: 'FEILREGISTRERT' } });
+  });
+
+  test('attempts spent behind an earlier message of the participant are no wait for the hist link', () => {
+    // two attempts blocked behind its own CREATED (still RETRY), then processed: it still waits twice
+    const blocked = run([deletion({ attempts: 2, histLinkWaits: 0, previousStatus: 'RETRY' })], known(), { ...options, retrying: true });
+    expect(blocked.outcomes[0]).toMatchObject({ status: 'RETRY', attempts: 3, histLinkWaits: 1, note: 'deletion waits for a hist deltaker to link it' });
+    expect(blocked.published).toEqual([]);
+    // the ordering guard's RETRY does not count as a wait either
+    const guard = view({
+      gjennomforinger: [validGjennomforing],
+      deltakerIds: [['1', 'cccccccc-0000-4000-8000-000000000001']],
+      blockingRows: [{ table: arenaTables.deltaker, arenaId: '1', ref: 'id:1', pos: '00000000000000000001' }],
+    });
+    const behind = run([deletion({ pos: '00000000000000000002', attempts: 0, previousStatus: 'RETRY' })], guard, { ...options, retrying: true });
+    expect(behind.outcomes[0]).toMatchObject({ status: 'RETRY', attempts: 1, histLinkWaits: 0 });
   });
 
   test('a deltaker that was never ingested: IGNORED', () => {

@@ -40,6 +40,8 @@ export interface ArenaRow {
   data: RowData;
   /** ingest_attempts before this processing (0 on first delivery). */
   attempts: number;
+  /** Times a DELETE has waited for a hist deltaker to link it (0 on first delivery; see `processDeltakerDeletion`). */
+  histLinkWaits: number;
 }
 
 export type DecidedStatus = Exclude<IngestStatus, 'NEW'>;
@@ -52,6 +54,8 @@ export interface Decision {
   waitingOn?: string;
   /** The person lookup this decision needs and did not have: look it up and process again. */
   needsPerson?: string;
+  /** A DELETE waits for a hist deltaker to link it: one more such wait. */
+  waitsForHistLink?: true;
 }
 
 /** A DELETE for a deltaker without a hist link is retried this many times before it is published as FEILREGISTRERT. */
@@ -299,7 +303,8 @@ function processDeltakerDeletion(row: ArenaRow, fields: DeltakerFields, view: Pr
   const amtId = view.deltakerId(row.arenaId);
   if (!amtId) return decide('IGNORED', 'deleted deltaker was never ingested');
   if (view.isHistorised(row.arenaId)) return decide('HANDLED', 'historised: the deletion is not published');
-  if (row.attempts < DELETE_WAITS_FOR_HIST_ATTEMPTS) return decide('RETRY', 'deletion waits for a hist deltaker to link it');
+  // counted apart from the attempts: those spent behind an earlier message of the participant are no wait for the link
+  if (row.histLinkWaits < DELETE_WAITS_FOR_HIST_ATTEMPTS) return { ...decide('RETRY', 'deletion waits for a hist deltaker to link it'), waitsForHistLink: true };
   const usable = usableGjennomforing(fields, view);
   if (!usable.ok) return usable.decision;
   const person = personIdent(fields.personId, view);
