@@ -35,6 +35,9 @@ describe.each(['GJENN', 'TILBUD', 'JATAKK'])('ongoing %s', (code) => {
   test('starting today -> DELTAR', () => {
     expect(convert({ code, datoFra: '2025-06-15 00:00:00', datoTil: '2025-09-01 00:00:00' })).toEqual({ status: 'DELTAR', endretDato: '2025-06-15 00:00:00' });
   });
+  test('starting today with an end date already passed (inconsistent dates): the start has not passed, so DELTAR', () => {
+    expect(convert({ code, datoFra: '2025-06-15 00:00:00', datoTil: '2025-06-14 00:00:00' })).toEqual({ status: 'DELTAR', endretDato: '2025-06-15 00:00:00' });
+  });
   test('started, no end date -> DELTAR', () => {
     expect(convert({ code, datoFra: '2025-01-01 00:00:00' }).status).toBe('DELTAR');
   });

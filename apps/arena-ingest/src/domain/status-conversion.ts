@@ -70,10 +70,11 @@ function convertCode(input: StatusInput, today: string): ConvertedStatus {
   if (applied) return { status: applied, endretDato: datoStatusendring };
   if (code === 'FEILREG') return { status: 'FEILREGISTRERT', endretDato: datoStatusendring };
   if (ongoingCodes.has(code)) {
-    // started: the start day is today or earlier; ended: the end day is before today
+    // started: the start day is today or earlier; HAR_SLUTTET needs both days passed (before today)
     const started = datoFra !== null && dayOf(datoFra) <= today;
+    const startPassed = datoFra !== null && dayOf(datoFra) < today;
     const ended = datoTil !== null && dayOf(datoTil) < today;
-    if (started && ended) return { status: 'HAR_SLUTTET', endretDato: datoTil };
+    if (startPassed && ended) return { status: 'HAR_SLUTTET', endretDato: datoTil };
     if (started) return { status: 'DELTAR', endretDato: datoFra };
     return { status: 'VENTER_PA_OPPSTART', endretDato: datoStatusendring };
   }
