@@ -33,9 +33,9 @@ interface Setup {
 }
 
 /** Everything a test needs, released in reverse order whatever happens. */
-async function withSetup(options: { teams?: boolean }, body: (setup: Setup) => Promise<void>): Promise<void> {
+async function withSetup(options: { teams?: boolean; taskDelayMs?: number }, body: (setup: Setup) => Promise<void>): Promise<void> {
   const prefix = testPrefix();
-  const emulator = await startAlgoliaEmulator();
+  const emulator = await startAlgoliaEmulator(options.taskDelayMs === undefined ? {} : { taskDelayMs: options.taskDelayMs });
   const teams = options.teams ? await startTeamsEmulator() : undefined;
   const setup: Setup = {
     prefix,
@@ -129,6 +129,35 @@ function factsOf(card: unknown): Record<string, string> {
 }
 
 describe('dispo.check after a reindex', () => {
+  test("algoliasearch's replaceAllObjects (its temporary index has a random suffix, offers_tmp_123456) is a reindex too", async () => {
+    await withSetup({}, async (setup) => {
+      await startWorker(setup);
+      const offers = [...generateOffers(400, 21)] as unknown as AlgoliaRecord[];
+      expect(wrongOffers(offers).length).toBeGreaterThan(0);
+      await setup.client.replaceAllObjects({ indexName: INDEX, objects: offers, batchSize: 1000 });
+      const patched = await runJob(setup, 'dispo.check');
+      expect(summaryOf(patched)).toMatchObject({ status: 'succeeded', counts: { scanned: 400, moves: 1 } });
+      expect(wrongOffers(setup.emulator.indices.all(INDEX))).toEqual([]);
+    });
+  });
+
+  test('a move logged but not applied yet (Algolia applies it when its task is published): the check waits for it, then patches the new index', async () => {
+    await withSetup({ taskDelayMs: 800 }, async (setup) => {
+      await startWorker(setup);
+      // a first reindex, patched: the master holds right offers
+      await reindex(setup, 300, 23);
+      expect(summaryOf(await runJob(setup, 'dispo.check'))).toMatchObject({ status: 'succeeded', counts: { moves: 1 } });
+      const offers = [...generateOffers(300, 22)] as unknown as AlgoliaRecord[];
+      await setup.client.saveObjects({ indexName: TMP, objects: offers, waitForTasks: true });
+      // the next reindexer does not wait for its move: the check runs while the old master is still there
+      await setup.client.operationIndex({ indexName: TMP, operationIndexParams: { operation: 'move', destination: INDEX } });
+      expect(wrongOffers(setup.emulator.indices.all(INDEX))).toEqual([]);
+      const patched = await runJob(setup, 'dispo.check');
+      expect(summaryOf(patched)).toMatchObject({ status: 'succeeded', counts: { scanned: 300, changed: wrongOffers(offers).length, moves: 1 } });
+      expect(wrongOffers(setup.emulator.indices.all(INDEX))).toEqual([]);
+    });
+  });
+
   test('patches every offer that needs it (and only those), moves the watermark, posts one card; no new move or nothing changed: zero writes', async () => {
     await withSetup({ teams: true }, async (setup) => {
       const worker = await startWorker(setup);

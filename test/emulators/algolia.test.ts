@@ -296,6 +296,11 @@ describe('operations, tasks and indices', () => {
       expect(slow.counters.requestsByRoute['GET /1/indexes/:index/task/:taskID']).toBeGreaterThanOrEqual(3);
       expect(await client.getTask({ indexName: 'items', taskID })).toEqual({ status: 'published' });
       await expect(client.getTask({ indexName: 'items', taskID: taskID + 1000 })).rejects.toMatchObject({ status: 404 });
+      // a move is answered (and logged) at once, and takes effect when its task is published
+      const move = await client.operationIndex({ indexName: 'items', operationIndexParams: { operation: 'move', destination: 'moved' } });
+      expect(slow.indices.list()).toEqual(['items']);
+      await client.waitForTask({ indexName: 'items', taskID: move.taskID });
+      expect(slow.indices.list()).toEqual(['moved']);
     } finally {
       await slow.close();
     }

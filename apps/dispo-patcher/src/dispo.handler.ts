@@ -152,6 +152,15 @@ export function createDispoHandlers(deps: DispoDeps) {
       const since = watermark === undefined ? 'in the logs' : `since ${watermark.movedAt}`;
       return { skipped: `no move of ${tmpIndexName} onto ${indexName} ${since}`, counts: { moves: 0 }, ...(dryRun ? { dryRun: true } : {}) };
     }
+    // Algolia applies a move when its task is published, not when it logs it: browsing before that
+    // would read (and leave) the index the move is about to replace
+    try {
+      for (const move of moves) {
+        if (move.taskID !== undefined) await client.waitForTask({ indexName: move.source, taskID: move.taskID });
+      }
+    } catch (error) {
+      throw asPermanent(error);
+    }
     return patch(ctx, dryRun, watermark, keys.advance, moves, `reindex: ${tmpIndexName} moved onto ${indexName}`);
   };
 

@@ -28,7 +28,10 @@ export const DispoPatcherEnv = WorkerEnv.extend({
       ctx.addIssue({ code: 'custom', message: error instanceof Error ? error.message : String(error) });
     }
   }),
-  /** Every run computes and reports, and writes nothing (the watermark does not move either). */
+  /**
+   * Every run computes and reports, and writes nothing to Algolia; the real watermark does not move
+   * (dry runs keep one of their own, so that each reindex is reported once, not every minute).
+   */
   DISPO_DRY_RUN: envBoolean(false),
   /** A dry run (from DISPO_DRY_RUN or the payload) posts a test card to TEAMS_WEBHOOK_URL. */
   DISPO_DRY_RUN_NOTIFY: envBoolean(false),

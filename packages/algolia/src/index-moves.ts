@@ -69,6 +69,10 @@ export function parseIndexMove(log: AlgoliaLog): IndexMove | undefined {
 }
 
 export interface FindIndexMovesOptions {
+  /**
+   * The temporary index: moves of it, or of an index named after it with a suffix (`offers_tmp_123456`,
+   * as algoliasearch's replaceAllObjects names its temporary index), count.
+   */
   source: string;
   destination: string;
   /** Only moves logged strictly after this instant; null: every move still in the logs. */
@@ -79,14 +83,23 @@ export interface FindIndexMovesOptions {
   retry?: RetryOptions | undefined;
 }
 
-/** Moves of `source` onto `destination` newer than `since`, newest first. */
+/** Whether an index is the temporary index, or one named after it with a `_` suffix. */
+function isTemporaryIndex(name: string, source: string): boolean {
+  return name === source || name.startsWith(`${source}_`);
+}
+
+/**
+ * Moves of `source` (or of a suffixed name of it, see `FindIndexMovesOptions.source`) onto
+ * `destination` newer than `since`, newest first. The build logs of every index are read: a suffixed
+ * name cannot be given to the logs' own index filter.
+ */
 export async function findIndexMovesSince(client: AlgoliaClient, options: FindIndexMovesOptions): Promise<IndexMove[]> {
   const { source, destination, since, maxEntries = 10_000, pageLength = 1000, retry } = options;
   if (!Number.isInteger(pageLength) || pageLength < 1 || pageLength > 1000) throw new RangeError('pageLength must be an integer between 1 and 1000');
   const moves: IndexMove[] = [];
   for (let offset = 0; offset < maxEntries; offset += pageLength) {
     const length = Math.min(pageLength, maxEntries - offset);
-    const { logs } = await withAlgoliaRetry(() => client.getLogs({ offset, length, type: 'build', indexName: source }), retry);
+    const { logs } = await withAlgoliaRetry(() => client.getLogs({ offset, length, type: 'build' }), retry);
     let reachedSince = false;
     for (const log of logs) {
       const at = parseLogTimestamp(String(log.timestamp));
@@ -96,7 +109,7 @@ export async function findIndexMovesSince(client: AlgoliaClient, options: FindIn
         break;
       }
       const move = parseIndexMove(log);
-      if (move !== undefined && move.source === source && move.destination === destination) moves.push(move);
+      if (move !== undefined && move.destination === destination && isTemporaryIndex(move.source, source)) moves.push(move);
     }
     if (reachedSince || logs.length < length) break;
   }

@@ -101,6 +101,8 @@ export class AlgoliaEngine {
   readonly #clock: () => Date;
   readonly #taskDelayMs: number;
   readonly #pendingTasks = new Map<number, number>();
+  /** Moves that take effect when their task is published (with a task delay, as Algolia applies them asynchronously). */
+  readonly #deferred = new Map<number, () => void>();
   #lastTaskID = 0;
   #autoObjectID = 0;
 
@@ -168,7 +170,16 @@ export class AlgoliaEngine {
       if (Date.now() < publishAt) return { status: 'notPublished' };
       this.#pendingTasks.delete(taskID);
     }
+    this.#runDeferred(taskID);
     return { status: 'published' };
+  }
+
+  /** Applies a deferred move whose task is published (by the timer, or by the first look at the task). */
+  #runDeferred(taskID: number): void {
+    const apply = this.#deferred.get(taskID);
+    if (apply === undefined) return;
+    this.#deferred.delete(taskID);
+    apply();
   }
 
   // ---------- writes ----------
@@ -332,11 +343,21 @@ export class AlgoliaEngine {
     const now = this.now();
     if (sourceName !== destination) {
       if (operation === 'move') {
-        if (source !== undefined) {
+        const move = (): void => {
+          const moving = this.indices.get(sourceName);
+          if (moving === undefined) return;
           this.indices.delete(sourceName);
           const previous = this.indices.get(destination);
-          this.indices.set(destination, { ...source, name: destination, createdAt: previous?.createdAt ?? source.createdAt, updatedAt: now });
+          this.indices.set(destination, { ...moving, name: destination, createdAt: previous?.createdAt ?? moving.createdAt, updatedAt: now });
+        };
+        if (this.#taskDelayMs > 0) {
+          // as Algolia does: answered (and logged) now, applied when its task is published
+          const taskID = this.issueTask();
+          this.#deferred.set(taskID, move);
+          setTimeout(() => this.#runDeferred(taskID), this.#taskDelayMs).unref();
+          return { taskID, updatedAt: toIso(now) };
         }
+        move();
       } else if (Array.isArray(scope) && scope.length > 0) {
         const target = this.ensureIndex(destination);
         if (scope.includes('settings')) target.settings = { ...(source?.settings ?? {}) };
