@@ -14,6 +14,7 @@ import {
   fleetKeys,
   InvalidPayloadError,
   jobOptionsFor,
+  type RunOutcome,
   type WorkerApp,
 } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
@@ -242,7 +243,7 @@ describe('boot check', () => {
 
 describe('overlap policy', () => {
   const Empty = z.object({}).strict();
-  function overlapCatalogue(overlap: 'skip' | 'bufferOne') {
+  function overlapCatalogue(overlap: 'skip' | 'bufferOne', attempts = 1) {
     return defineCatalogue(
       { ovl: { sync: 'ovl', singleton: true, concurrency: 1 } },
       {
@@ -254,7 +255,7 @@ describe('overlap policy', () => {
           payload: Empty,
           schedule: { every: 1000 },
           overlap,
-          attempts: 1,
+          attempts,
           backoff: { type: 'fixed', delay: 100 },
           dryRun: false,
         },
@@ -310,6 +311,52 @@ describe('overlap policy', () => {
     expect(second!.counts).toEqual({});
     expect(rows[2]!.status).toBe('succeeded');
     expect(rows[2]!.counts).toEqual({ run: 2 }); // the skipped tick never reached the handler
+  });
+
+  /** Runs a worker over a tick every second with `handler`, until `count` finished runs are in the ledger. */
+  async function ticks(cat: ReturnType<typeof overlapCatalogue>, handler: () => Promise<RunOutcome | undefined>, count: number): Promise<LedgerRow[]> {
+    const prefix = testPrefix();
+    const app = createWorkerApp({ appName: 'ovl', catalogue: cat, queue: 'ovl', config: workerConfig(db.url, prefix), logger: silent, handlers: { 'ovl.tick': handler } });
+    const queue = new Queue('ovl', { connection: redis, prefix: bullPrefix(prefix) });
+    track(app, prefix, queue);
+    await app.start();
+    await queue.upsertJobScheduler('ovl.tick', { every: 1000 }, { name: 'ovl.tick', data: {}, opts: jobOptionsFor(cat.jobs['ovl.tick']) });
+    const rows = await waitUntil(
+      `${count} finished runs`,
+      async () => {
+        await app.flushLedger();
+        const found = (await ledger(prefix, 'ovl.tick')).filter((r) => r.status !== 'running');
+        return found.length >= count ? found : undefined;
+      },
+      20_000,
+    );
+    await queue.removeJobScheduler('ovl.tick');
+    return rows;
+  }
+
+  test('skip: quick ticks all run, each due when it came due (BullMQ resets a promoted job\'s delay: not a tick due when the previous one started)', async () => {
+    const rows = await ticks(overlapCatalogue('skip'), () => Promise.resolve({}), 4);
+    expect(rows.slice(0, 4).map((r) => r.status)).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    for (let i = 1; i < 4; i++) {
+      expect(rows[i]!.due_at!.getTime() - rows[i - 1]!.due_at!.getTime()).toBe(1000);
+      expect(rows[i]!.started_at.getTime()).toBeGreaterThanOrEqual(rows[i]!.due_at!.getTime());
+    }
+  });
+
+  test('skip: a tick whose attempt failed is retried, not skipped as if another run had been active', async () => {
+    let calls = 0;
+    const rows = await ticks(
+      overlapCatalogue('skip', 2),
+      () => {
+        calls += 1;
+        return calls === 1 ? Promise.reject(new Error('transient')) : Promise.resolve({});
+      },
+      2,
+    );
+    expect(rows.slice(0, 2).map((r) => [r.job_id === rows[0]!.job_id, r.attempt, r.status])).toEqual([
+      [true, 1, 'failed'],
+      [true, 2, 'succeeded'],
+    ]);
   });
 
   test('ticks missed while no worker ran collapse into one run', async () => {

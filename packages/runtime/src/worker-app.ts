@@ -142,6 +142,20 @@ interface ContinuedRun {
   attemptsStarted: number;
 }
 
+
+/**
+ * When a job came due. A job scheduler's job carries it in its id (`repeat:<scheduler id>:<millis>`);
+ * otherwise it is the job's creation plus its delay, read from its options: BullMQ sets the job's
+ * own `delay` to 0 when it promotes a delayed job, which would make a tick look due when the
+ * previous one created it.
+ */
+export function dueAtOf(job: Pick<Job, 'id' | 'repeatJobKey' | 'timestamp' | 'delay' | 'opts'>): number {
+  if (job.repeatJobKey && job.id?.startsWith('repeat:')) {
+    const millis = Number(job.id.slice(job.id.lastIndexOf(':') + 1));
+    if (Number.isSafeInteger(millis) && millis > 0) return millis;
+  }
+  return job.timestamp + (job.opts.delay ?? job.delay ?? 0);
+}
 /** How long the note of a waiting run is kept (a run that waits longer starts a new ledger row). */
 const continuedRunTtlSeconds = 30 * 24 * 3600;
 
@@ -309,7 +323,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
       const runId = continued?.runId ?? randomUUID();
       const def = jobs.get(job.name);
       const attempt = continued?.attempt ?? Math.max(job.attemptsStarted, job.attemptsMade + 1);
-      const dueAt = job.timestamp + (job.delay ?? 0);
+      const dueAt = dueAtOf(job);
       const runLog = withRunContext(log, { jobId, jobName: job.name, runId, queue });
       const base: RunRecord = {
         runId,
@@ -400,7 +414,8 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
           return { runId, status: 'refused', reason };
         }
       }
-      if (!continued && def.overlap === 'skip' && job.repeatJobKey && queueSpec.singleton) {
+      // only a tick's first attempt: its retries come after its own failed attempt, which is no other run
+      if (!continued && attempt === 1 && def.overlap === 'skip' && job.repeatJobKey && queueSpec.singleton) {
         const lastFinished = Number(await commands.get(keys.lastFinished(queue)));
         if (lastFinished > dueAt) {
           const reason = `skipped: this tick came due at ${new Date(dueAt).toISOString()} while another run of ${def.sync} was active (overlap policy skip)`;
