@@ -61,6 +61,14 @@ describe('computeWindow', () => {
     expect(computeWindow({ ...base, kind: 'healing', coverageEnd: null }).advancesWatermark).toBe(false);
   });
 
+  test('a heal or backfill starting inside the overlap before the coverage does not move it (the next periodic run re-reads that overlap)', () => {
+    // coverage 12:00, overlap 30 min: a run must start at or before 11:30 to move the coverage
+    expect(computeWindow({ ...base, kind: 'healing', healHours: 1, now: at('2025-06-01T12:45:00Z') })).toMatchObject({ start: at('2025-06-01T11:45:00Z'), advancesWatermark: false });
+    expect(computeWindow({ ...base, kind: 'healing', healHours: 1, now: at('2025-06-01T12:30:00Z') }).advancesWatermark).toBe(true);
+    expect(computeWindow({ ...base, kind: 'initial', since: at('2025-06-01T11:50:00Z') }).advancesWatermark).toBe(false);
+    expect(computeWindow({ ...base, kind: 'initial', since: at('2025-06-01T11:30:00Z') }).advancesWatermark).toBe(true);
+  });
+
   test('refuses invalid inputs', () => {
     expect(() => computeWindow({ ...base, now: new Date('nope') })).toThrow(/now/);
     expect(() => computeWindow({ ...base, overlapMs: -1 })).toThrow(/overlapMs/);

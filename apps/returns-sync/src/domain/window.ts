@@ -13,7 +13,7 @@ export type RunKind = (typeof runKinds)[number];
 export interface SyncWindow {
   start: Date;
   end: Date;
-  /** The run starts at or before the coverage: once it succeeded, the coverage moves to its end. */
+  /** The run starts at or before the coverage minus the overlap: once it succeeded, the coverage moves to its end. */
   advancesWatermark: boolean;
 }
 
@@ -62,7 +62,9 @@ export function computeWindow(input: WindowInput): SyncWindow {
   // a coverage in the future (clocks moved back) gives an empty window, never a negative one
   const endMs = now.getTime();
   startMs = Math.min(startMs, endMs);
-  const reach = coverageEnd === null ? origin.getTime() : coverageEnd.getTime();
+  // A run moves the coverage only if it re-reads the overlap before it, as a periodic run does: a heal
+  // or backfill starting inside the overlap would skip rows committed late with an older updated_at.
+  const reach = coverageEnd === null ? origin.getTime() : coverageEnd.getTime() - overlapMs;
   return { start: new Date(startMs), end: new Date(endMs), advancesWatermark: startMs <= reach };
 }
 
