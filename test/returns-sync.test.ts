@@ -11,7 +11,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from 'vitest';
 import { catalogue } from '@syncfleet/jobs';
 import { createLogger } from '@syncfleet/log';
-import { createFleetQueue, enqueueJob, type WorkerApp } from '@syncfleet/runtime';
+import { createFleetQueue, enqueueJob, jobOptionsFor, type WorkerApp } from '@syncfleet/runtime';
 import { createReturnsSyncApp } from '../apps/returns-sync/src/app.ts';
 import { ReturnsSyncEnv } from '../apps/returns-sync/src/env.ts';
 import { createReturnsSource } from '../apps/returns-sync/src/returns-source.ts';
@@ -329,6 +329,29 @@ describe('failures', () => {
     expect(second!.start_date.toISOString()).toBe('2024-01-01T00:00:00.000Z');
     expect(second!.status).toBe(0);
     expect(f.indexedIds()).toEqual(sorted(range(1, 150)));
+  });
+});
+
+describe('backfill failure', () => {
+  test('a backfill whose page fails for good is retried with its backoff (healing waits for it), and completes once Algolia is back', async () => {
+    const f = await setUp({ RETURNS_PAGE_ATTEMPTS: '2', RETURNS_PAGE_BACKOFF: '50ms', RETURNS_ALGOLIA_ATTEMPTS: '2' });
+    const now = Date.now();
+    await seedReturns(db.pool, f.table, { firstId: 1, count: 60, from: new Date(now - 5 * 60 * minute), to: new Date(now - minute) });
+    emulator.inject({ errorRate: 1, status: 500, onlyPaths: /\/batch$/ });
+    const since = new Date(now - 6 * 60 * minute);
+    // the catalogue's backoff (30 s, exponential) shortened for the test
+    const job = await f.runs.add('returns.backfill', { since: since.toISOString() }, { ...jobOptionsFor(catalogue.jobs['returns.backfill']), backoff: { type: 'fixed', delay: 500 } });
+    await waitUntil('the first attempt to fail', async () => (await f.ledger('returns.backfill')).some((r) => r.status === 'failed'));
+    const [first] = await f.ledger('returns.backfill');
+    expect(first).toMatchObject({ status: 'failed', final: false });
+    emulator.inject(null);
+    await waitUntil('the backfill to complete', async () => (await f.runs.getJobState(job.id!)) === 'completed', 30_000);
+    expect(f.indexedIds()).toEqual(sorted(range(1, 60)));
+    const states = await f.state();
+    expect(states.map((s) => [s.run_kind, s.status])).toEqual([
+      ['initial', 3],
+      ['initial', 0],
+    ]);
   });
 });
 

@@ -128,7 +128,11 @@ export function createReturnsHandlers(deps: ReturnsHandlerDeps): ReturnsHandlers
     await runs.fail(run, reason);
     // the pages still queued would only find their run failed: drop them
     await ctx.job.removeUnprocessedChildren().catch((error: unknown) => ctx.log.warn({ err: error }, 'unprocessed pages not removed'));
-    throw new UnrecoverableError(`run ${run.id} ${windowText(run)} failed: ${reason}; the next run starts again from ${run.start.toISOString()}`);
+    const message = `run ${run.id} ${windowText(run)} failed: ${reason}; the next run starts again from ${run.start.toISOString()}`;
+    // A backfill is retried with its backoff (healing waits for it to succeed once); a periodic run
+    // or a heal is not: the next tick starts again from the same window start.
+    if (run.kind === 'initial') throw new Error(message);
+    throw new UnrecoverableError(message);
   };
 
   /** Called once the pages are enqueued, and again when they have all finished (or one failed). */
