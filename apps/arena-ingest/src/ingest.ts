@@ -74,6 +74,7 @@ export interface RetrySummary {
 /** How many passes a chunk gets to collect the person lookups its messages need. */
 const PERSON_PASSES = 3;
 const RETRYABLE_PG_CODES = new Set(['40P01', '40001']); // deadlock detected, serialization failure
+const TRANSACTION_ATTEMPTS = 5;
 
 /**
  * Postgres refused a value of the chunk: a data exception (class 22: a date out of range, a string it
@@ -108,7 +109,6 @@ function mergeSummaries(summaries: readonly ChunkSummary[]): ChunkSummary {
   }
   return merged;
 }
-const TRANSACTION_ATTEMPTS = 5;
 
 /** Accumulates the time spent in named phases. */
 function createTimer(): { timings: Record<string, number>; lap(phase: string): void } {

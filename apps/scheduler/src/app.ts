@@ -7,7 +7,7 @@ import { catalogue as fleetCatalogue, type AnyCatalogue } from '@syncfleet/jobs'
 import { createLogger, secretsFromEnv, type Logger } from '@syncfleet/log';
 import { createRegistry, type Registry } from '@syncfleet/metrics';
 import { createTeamsNotifier, type Notifier } from '@syncfleet/notify';
-import { CleanupStack, createAlertState, fleetKeys } from '@syncfleet/runtime';
+import { CleanupStack, createAlertState } from '@syncfleet/runtime';
 import type { SchedulerConfig } from './env.ts';
 import { createHttpServer } from './http-server.ts';
 import { enqueueInitialSyncs, type InitialSyncOutcome } from './initial-sync.ts';
@@ -119,7 +119,7 @@ export function createSchedulerApp(config: SchedulerConfig, deps: SchedulerDeps 
             control,
             thresholds: config.lagAlertMs,
             intervalMs: config.LAG_CHECK_INTERVAL_MS,
-            alerts: createAlertState(redis, { repeatMs: config.TEAMS_ALERT_REPEAT_MS, key: (name) => fleetKeys(config.FLEET_PREFIX).alert(name) }),
+            alerts: createAlertState(redis, { fleetPrefix: config.FLEET_PREFIX, repeatMs: config.TEAMS_ALERT_REPEAT_MS }),
             notifier,
             log,
           });

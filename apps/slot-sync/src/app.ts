@@ -5,7 +5,7 @@ import type { ISocketFactory } from 'kafkajs';
 import { UnrecoverableError } from 'bullmq';
 import { Redis } from 'ioredis';
 import { catalogue } from '@syncfleet/jobs';
-import type { Logger } from '@syncfleet/log';
+import { createValueRedactor, secretsFromEnv, type Logger } from '@syncfleet/log';
 import { CleanupStack, createWorkerApp, type RunContext, type RunOutcome, type WorkerApp } from '@syncfleet/runtime';
 import { syncWindow } from './domain/window.ts';
 import type { SlotSyncConfig } from './env.ts';
@@ -27,19 +27,6 @@ export interface SlotSyncAppOptions {
 export interface SlotSyncApp extends WorkerApp {
   /** The encoder in use (its schema ids, once registered). */
   readonly encoder: SlotEncoder;
-}
-
-/** Replaces the password of a Redis URL, as written and decoded, wherever it appears in a text. */
-function passwordScrubber(url: string): (text: string) => string {
-  const { password } = new URL(url);
-  if (password === '') return (text) => text;
-  let decoded = password;
-  try {
-    decoded = decodeURIComponent(password);
-  } catch {
-    // a malformed escape: the password as written is the one sent
-  }
-  return (text) => text.replaceAll(password, '[REDACTED]').replaceAll(decoded, '[REDACTED]');
 }
 
 export function createSlotSyncApp(config: SlotSyncConfig, options: SlotSyncAppOptions = {}): SlotSyncApp {
@@ -100,7 +87,8 @@ export function createSlotSyncApp(config: SlotSyncConfig, options: SlotSyncAppOp
       try {
         const cacheUrl = config.REDIS_HOST ?? config.REDIS_URL;
         const redis = new Redis(cacheUrl, { maxRetriesPerRequest: 20, connectionName: 'slot-sync:cache' });
-        const withoutPassword = passwordScrubber(cacheUrl);
+        // the URL's password, as written and decoded, found as the logger finds secrets in the env
+        const withoutPassword = createValueRedactor(secretsFromEnv({ REDIS_HOST: cacheUrl })) ?? ((text: string) => text);
         redis.on('error', (error: Error & { code?: unknown }) =>
           // not the error itself: ioredis attaches the failed command's arguments (AUTH's password)
           log.warn({ err: { type: error.name, message: withoutPassword(error.message), code: error.code } }, 'redis connection error (slot cache)'),

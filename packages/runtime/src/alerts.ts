@@ -4,6 +4,7 @@
 // outage posts a card every minute. The state lives in Redis (one hash per alert), so every replica
 // and a restarted process share it.
 import type { Redis } from 'ioredis';
+import { fleetKeys } from './keys.ts';
 
 export interface OpenAlert {
   /** How often the problem was raised since the alert opened (e.g. runs that failed), this time included. */
@@ -46,20 +47,21 @@ redis.call('DEL', KEYS[1])
 return v`;
 
 /**
- * `repeatMs`: the shortest time between two cards of one open alert (0: a card every time it is
- * raised). `key(name)` is the Redis key of the alert `name`.
+ * The alerts of a fleet (`fleetKeys(fleetPrefix).alert(name)` each). `repeatMs`: the shortest time
+ * between two cards of one open alert (0: a card every time it is raised).
  */
-export function createAlertState(redis: Redis, options: { repeatMs: number; key: (name: string) => string }): AlertState {
+export function createAlertState(redis: Redis, options: { fleetPrefix: string; repeatMs: number }): AlertState {
+  const keys = fleetKeys(options.fleetPrefix);
   return {
     async raise(name, atMs) {
-      const answer = (await redis.eval(RAISE, 1, options.key(name), atMs, options.repeatMs, ALERT_TTL_MS)) as [number, number, string];
+      const answer = (await redis.eval(RAISE, 1, keys.alert(name), atMs, options.repeatMs, ALERT_TTL_MS)) as [number, number, string];
       return { notify: answer[0] === 1, count: Number(answer[1]), sinceMs: Number(answer[2]) };
     },
     async undelivered(name, atMs) {
-      await redis.eval(UNDELIVERED, 1, options.key(name), atMs);
+      await redis.eval(UNDELIVERED, 1, keys.alert(name), atMs);
     },
     async clear(name) {
-      const answer = (await redis.eval(CLEAR, 1, options.key(name))) as [string, string] | null;
+      const answer = (await redis.eval(CLEAR, 1, keys.alert(name))) as [string, string] | null;
       if (!answer) return undefined;
       return { count: Number(answer[1]), sinceMs: Number(answer[0]) };
     },

@@ -527,7 +527,7 @@ export function createWorkerApp<C extends AnyCatalogue, Q extends keyof C['queue
       try {
         const commands = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 20, connectionName: `${appName}:commands` });
         commands.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
-        if (alerting) alerts = createAlertState(commands, { repeatMs: config.TEAMS_ALERT_REPEAT_MS, key: (name) => keys.alert(name) });
+        if (alerting) alerts = createAlertState(commands, { fleetPrefix: config.FLEET_PREFIX, repeatMs: config.TEAMS_ALERT_REPEAT_MS });
         stack.push('redis', async () => {
           await commands.quit();
         });
