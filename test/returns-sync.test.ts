@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, test } from '
 import { catalogue } from '@syncfleet/jobs';
 import { createLogger } from '@syncfleet/log';
 import { createFleetQueue, enqueueJob, jobOptionsFor, type WorkerApp } from '@syncfleet/runtime';
+import { runFleet } from '../apps/cli/src/program.ts';
 import { createReturnsSyncApp } from '../apps/returns-sync/src/app.ts';
 import { ReturnsSyncEnv } from '../apps/returns-sync/src/env.ts';
 import { createReturnsSource } from '../apps/returns-sync/src/returns-source.ts';
@@ -329,6 +330,69 @@ describe('failures', () => {
     expect(second!.start_date.toISOString()).toBe('2024-01-01T00:00:00.000Z');
     expect(second!.status).toBe(0);
     expect(f.indexedIds()).toEqual(sorted(range(1, 150)));
+  });
+});
+
+describe('records Algolia refuses', () => {
+  const fleet = async (args: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const env = { REDIS_URL: inject('redisUrl'), DATABASE_URL: db.url };
+    const code = await runFleet(args, { env, output: { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text) } });
+    return { code, stdout, stderr };
+  };
+  const refusedRows = async (index: string) =>
+    (await db.pool.query<{ object_id: string; reason: string; refusals: number; run_id: string }>(
+      'SELECT object_id, reason, refusals, run_id FROM order_return_algolia_refused WHERE index_name = $1 ORDER BY object_id',
+      [index],
+    )).rows;
+
+  test('a return over the record size limit is set aside with the reason, the rest is saved and the run succeeds; once fixed, the next run saves it and forgets it', async () => {
+    const f = await setUp();
+    await seedReturns(db.pool, f.table, { firstId: 1, count: 120, from: new Date(Date.now() - 60 * minute), to: new Date(Date.now() - minute) });
+    // Algolia refuses a batch whole for one record over 100 KB: this one would fail its page on every run
+    await db.pool.query(`UPDATE ${f.table} SET reason = repeat('x', 150000) WHERE id IN (77, 78)`);
+
+    expect((await f.run('returns.sync')).state).toBe('completed');
+    const [first] = await f.state();
+    expect(first!.status).toBe(0);
+    expect(f.indexedIds()).toEqual(sorted(range(1, 120).filter((id) => id !== 77 && id !== 78)));
+    const tooBig = expect.stringMatching(/^Record at the position \d+ objectID=7[78] is too big size=15\d{4}\/100000 bytes/) as unknown;
+    expect(await refusedRows(f.index)).toEqual([
+      { object_id: '77', reason: tooBig, refusals: 1, run_id: first!.id },
+      { object_id: '78', reason: tooBig, refusals: 1, run_id: first!.id },
+    ]);
+    const [run] = await f.ledger('returns.sync');
+    expect(run!.counts).toMatchObject({ rows: 120, refused: 2 });
+    // the operator's list
+    const listed = await fleet(['returns', 'refused', '--index', f.index]);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^2 return\(s\) in index \S+ refused by Algolia:\n/);
+    expect(listed.stdout).toMatch(/\b77\s+1\s+.*Record at the position \d+ objectID=77 is too big size=\d+\/100000 bytes$/m);
+    const json = JSON.parse((await fleet(['returns', 'refused', '--index', f.index, '--limit', '1', '--json'])).stdout) as { total: number; refused: Array<{ objectID: string; reason: string }> };
+    expect(json.total).toBe(2);
+    expect(json.refused).toHaveLength(1);
+    expect(json.refused[0]!.reason).toMatch(/#record-size-limits$/);
+    expect((await fleet(['returns', 'refused', '--index', 'no_such_index'])).stdout).toBe('no refused return in index no_such_index: Algolia took every record\n');
+
+    // 78 is fixed; 77 is changed but still too big
+    await db.pool.query(`UPDATE ${f.table} SET reason = CASE id WHEN 78 THEN 'fixed' ELSE reason || 'y' END, updated_at = now() WHERE id IN (77, 78)`);
+    expect((await f.run('returns.sync')).state).toBe('completed');
+    const [, second] = await f.state();
+    expect(f.indexedIds()).toContain('78');
+    expect(emulator.indices.get(f.index, '78')).toMatchObject({ reason: 'fixed' });
+    expect(await refusedRows(f.index)).toEqual([{ object_id: '77', reason: tooBig, refusals: 2, run_id: second!.id }]);
+  });
+
+  test('more refused returns in a page than RETURNS_MAX_REFUSED_PER_PAGE fail the page and the run with the reason', async () => {
+    const f = await setUp({ RETURNS_MAX_REFUSED_PER_PAGE: '1', RETURNS_PAGE_ATTEMPTS: '1', RETURNS_BACKFILL_SINCE: '2024-01-01T00:00:00Z' });
+    await seedReturns(db.pool, f.table, { firstId: 1, count: 40, from: new Date(Date.now() - 60 * minute), to: new Date(Date.now() - minute) });
+    await db.pool.query(`UPDATE ${f.table} SET reason = repeat('x', 150000) WHERE id IN (5, 6)`);
+    const failed = await f.run('returns.sync');
+    expect(failed.state).toBe('failed');
+    expect(failed.failedReason).toMatch(/Algolia refused more than 1 record\(s\) of this write \(the last: objectID=\d+: Record at the position 0 objectID=\d+ is too big/);
+    expect((await f.state())[0]!.status).toBe(3);
+    expect(await refusedRows(f.index)).toEqual([]);
   });
 });
 

@@ -156,6 +156,57 @@ describe('batch', () => {
     await expect(refused).rejects.toMatchObject({ status: 400 });
     expect(emulator.indices.size('items')).toBe(0);
   });
+
+  test("a record over the size limit: the batch is refused whole with Algolia's 400, naming its position and objectID", async () => {
+    const small = await startAlgoliaEmulator({ maxRecordBytes: 200 });
+    try {
+      const client = algoliasearch(small.appId, small.apiKey, { hosts: [{ url: small.host, accept: 'readWrite', protocol: 'http' }] });
+      const big = { objectID: 'big', text: 'x'.repeat(300) };
+      const requests = [{ action: 'addObject' as const, body: { objectID: 'ok' } }, { action: 'updateObject' as const, body: big }];
+      const refused = client.batch({ indexName: 'items', batchWriteParams: { requests } });
+      await expect(refused).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/^Record at the position 1 objectID=big is too big size=3\d\d\/200 bytes\./) as unknown });
+      expect(small.indices.size('items')).toBe(0);
+      await expect(client.partialUpdateObject({ indexName: 'items', objectID: 'ok', attributesToUpdate: { text: 'y'.repeat(300) } })).rejects.toMatchObject({ status: 400 });
+      await client.batch({ indexName: 'items', batchWriteParams: { requests: [requests[0]!] } });
+      expect(small.indices.size('items')).toBe(1);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe('refused records (isolateRefused)', () => {
+  test('one record over the size limit among 2,500: the others are saved, it is reported with the reason, nothing else is refused', async () => {
+    const small = await startAlgoliaEmulator({ maxRecordBytes: 200 });
+    try {
+      const client = createAlgoliaClient({ appId: small.appId, apiKey: small.apiKey, hosts: [small.url] });
+      const input = records(2500).map((r) => (r.objectID === 'r01234' ? { ...r, text: 'x'.repeat(300) } : r));
+      const result = await saveRecords(client, 'items', input, { batchSize: 1000, maxInFlight: 2, isolateRefused: 10 });
+      expect(result.refused).toEqual([{ objectID: 'r01234', reason: expect.stringMatching(/^Record at the position 0 objectID=r01234 is too big size=\d+\/200 bytes/) as unknown }]);
+      expect(result.records).toBe(2499);
+      expect(small.indices.size('items')).toBe(2499);
+      expect(small.indices.get('items', 'r01234')).toBeUndefined();
+      // halving found it: far fewer requests than one per record
+      expect(small.counters.requestsByRoute['POST /1/indexes/:index/batch']).toBeLessThan(30);
+    } finally {
+      await small.close();
+    }
+  });
+
+  test('more refused records than allowed fail the write with the last reason; without the option a 400 fails it as before', async () => {
+    const small = await startAlgoliaEmulator({ maxRecordBytes: 200 });
+    try {
+      const client = createAlgoliaClient({ appId: small.appId, apiKey: small.apiKey, hosts: [small.url] });
+      const input = records(50).map((r, i) => (i % 10 === 3 ? { ...r, text: 'x'.repeat(300) } : r));
+      await expect(saveRecords(client, 'items', input, { batchSize: 50, isolateRefused: 4 })).rejects.toThrow(
+        /^Algolia refused more than 4 record\(s\) of this write \(the last: objectID=r00043: Record at the position 0 objectID=r00043 is too big/,
+      );
+      await expect(saveRecords(client, 'other', input, { batchSize: 50 })).rejects.toMatchObject({ status: 400 });
+      expect(small.indices.size('other')).toBe(0);
+    } finally {
+      await small.close();
+    }
+  });
 });
 
 describe('browse', () => {

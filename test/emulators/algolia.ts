@@ -12,7 +12,7 @@
 //
 // Standalone (demo, benchmark): `node test/emulators/algolia.ts --port 0 [--seed-offers N --index offers]`
 // prints one JSON line `{"url","appId","apiKey"}` on stdout once it listens. Other flags: --seed S
-// (offers generator), --app-id, --api-key, --log-capacity, --task-delay-ms. A process of its own is
+// (offers generator), --app-id, --api-key, --log-capacity, --task-delay-ms, --max-record-bytes. A process of its own is
 // driven over HTTP with the same credentials: GET /_emulator/counters, POST /_emulator/counters/reset,
 // PUT /_emulator/faults (the inject() object, onlyPaths as a regex string), DELETE /_emulator/faults.
 import { parseArgs } from 'node:util';
@@ -50,6 +50,7 @@ if (import.meta.main) {
       seed: { type: 'string', default: '1' },
       'log-capacity': { type: 'string' },
       'task-delay-ms': { type: 'string' },
+      'max-record-bytes': { type: 'string' },
     },
   });
   const port = integerOption(TOOL, values.port, 'port', 0, 65535) ?? 0;
@@ -63,6 +64,7 @@ if (import.meta.main) {
     apiKey: values['api-key'],
     logCapacity: integerOption(TOOL, values['log-capacity'], 'log-capacity', 1),
     taskDelayMs: integerOption(TOOL, values['task-delay-ms'], 'task-delay-ms', 0),
+    maxRecordBytes: integerOption(TOOL, values['max-record-bytes'], 'max-record-bytes', 1),
   });
   if (seedOffers > 0) {
     const started = performance.now();

@@ -13,6 +13,7 @@ import type { Notifier } from '@syncfleet/notify';
 import { CleanupStack, createFleetQueue, createWorkerApp, withResources, type WorkerApp } from '@syncfleet/runtime';
 import type { ReturnsSyncConfig, ReturnsQueue } from './env.ts';
 import { createReturnsHandlers, type ReturnsHandlers } from './returns.handler.ts';
+import { createRefusedRecordStore } from './refused-records.ts';
 import { createReturnsSource, returnsPoolOptions } from './returns-source.ts';
 import { createRunStore } from './run-state.ts';
 
@@ -86,6 +87,8 @@ export function createReturnsSyncApp(config: ReturnsSyncConfig, deps: ReturnsSyn
       origin: config.RETURNS_BACKFILL_SINCE,
       healHours: config.RETURNS_HEAL_HOURS,
     }),
+    refused: createRefusedRecordStore(sourcePool, config.ALGOLIA_INDEX_NAME),
+    maxRefusedPerPage: config.RETURNS_MAX_REFUSED_PER_PAGE,
     client,
     indexName: config.ALGOLIA_INDEX_NAME,
     pagesQueue,

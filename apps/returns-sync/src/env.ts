@@ -83,6 +83,12 @@ export const ReturnsSyncEnv = WorkerEnv.extend({
   RETURNS_PAGE_BACKOFF: envDurationMs().optional(),
   /** Attempts of one Algolia call on 5xx, 429 or network errors, inside one page attempt. */
   RETURNS_ALGOLIA_ATTEMPTS: envInt({ min: 1, max: 20, default: 6 }),
+  /**
+   * Returns of one page Algolia may refuse on their own (a 400, e.g. a record over the size limit)
+   * before the page fails: each is set aside in order_return_algolia_refused and the rest is saved.
+   * 0: a refused record fails its page (and its run).
+   */
+  RETURNS_MAX_REFUSED_PER_PAGE: envInt({ min: 0, max: 10_000, default: 10 }),
   ALGOLIA_APP_ID: required(),
   /** A key with the addObject and browse ACLs. Never logged. */
   ALGOLIA_API_KEY: required(),

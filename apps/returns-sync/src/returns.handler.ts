@@ -18,6 +18,7 @@ import { assertValidPayload, jobOptionsFor, type HandlerMap, type RunContext, ty
 import { toReturnRecord } from './domain/return-record.ts';
 import { runStatus, type RunKind } from './domain/window.ts';
 import { dumpIndex } from './index-dump.ts';
+import type { RefusedRecordStore } from './refused-records.ts';
 import type { ReturnsSource } from './returns-source.ts';
 import type { RunRow, RunStore } from './run-state.ts';
 
@@ -27,6 +28,10 @@ type PagePayload = PayloadOf<FleetCatalogue, 'returns.syncPage'>;
 export interface ReturnsHandlerDeps {
   source: ReturnsSource;
   runs: RunStore;
+  /** Where a page records the returns Algolia refused, and forgets the ones it saved. */
+  refused: RefusedRecordStore;
+  /** Returns of one page Algolia may refuse on their own before the page fails (0: none). */
+  maxRefusedPerPage: number;
   client: AlgoliaClient;
   indexName: string;
   /** The processing queue, where a run adds its pages (absent in a process that only pushes pages). */
@@ -151,11 +156,13 @@ export function createReturnsHandlers(deps: ReturnsHandlerDeps): ReturnsHandlers
     let succeeded = 0;
     let idle = 0;
     let rows = 0;
+    let refused = 0;
     for (const [key, value] of Object.entries(values)) {
       if (!key.includes(`:${run.claimToken}-`)) continue;
       if (value?.status === 'succeeded') {
         succeeded += 1;
         rows += value.counts?.rows ?? 0;
+        refused += value.counts?.refused ?? 0;
       } else idle += 1;
     }
     const planned = run.pages ?? 0;
@@ -169,11 +176,12 @@ export function createReturnsHandlers(deps: ReturnsHandlerDeps): ReturnsHandlers
         .set('watermark', { coveredUntil: closed.end.toISOString(), runId: closed.id, jobType: closed.jobType })
         .catch((error: unknown) => ctx.log.warn({ err: error }, 'watermark not stored in sync_state (the state table has it)'));
     }
-    ctx.log.info({ stateRunId: closed.id, pages: planned, rows, window: windowText(closed) }, 'run closed');
+    ctx.log.info({ stateRunId: closed.id, pages: planned, rows, refused, window: windowText(closed) }, 'run closed');
+    if (refused > 0) ctx.log.warn({ stateRunId: closed.id, refused }, 'Algolia refused returns of this run: they are listed in order_return_algolia_refused (fleet returns refused)');
     return {
-      counts: { pages: planned, rows },
+      counts: { pages: planned, rows, refused },
       window: { start: closed.start, end: closed.end },
-      result: { stateRunId: closed.id, start: closed.start.toISOString(), end: closed.end.toISOString(), pages: planned, rows },
+      result: { stateRunId: closed.id, start: closed.start.toISOString(), end: closed.end.toISOString(), pages: planned, rows, refused },
     };
   };
 
@@ -229,11 +237,20 @@ export function createReturnsHandlers(deps: ReturnsHandlerDeps): ReturnsHandlers
       // the rows are garbage once mapped: only the records stay alive while Algolia answers
       const records = (await source.readPage(payload)).map(toReturnRecord);
       const count = records.length;
-      if (count > 0) {
-        // objectIDs are unique within a page: batches may go in parallel
-        await saveRecords(client, indexName, records, { batchSize: 1000, maxInFlight: 4, retry: algoliaRetry(ctx.signal), signal: ctx.signal });
-      }
-      return { counts: { rows: count, records: count }, result: { page: payload.page, rows: count } };
+      if (count === 0) return { counts: { rows: 0, records: 0, refused: 0 }, result: { page: payload.page, rows: 0 } };
+      // objectIDs are unique within a page: batches may go in parallel
+      const { refused } = await saveRecords(client, indexName, records, {
+        batchSize: 1000,
+        maxInFlight: 4,
+        retry: algoliaRetry(ctx.signal),
+        signal: ctx.signal,
+        isolateRefused: deps.maxRefusedPerPage,
+      });
+      const refusedIds = new Set(refused.map((r) => r.objectID));
+      const saved = refusedIds.size === 0 ? records.map((r) => r.objectID) : records.filter((r) => !refusedIds.has(r.objectID)).map((r) => r.objectID);
+      await deps.refused.settle(payload.runId, saved, refused);
+      for (const { objectID, reason } of refused) ctx.log.warn({ objectID, reason }, 'Algolia refused this return: set aside in order_return_algolia_refused, the rest of the page is saved');
+      return { counts: { rows: count, records: saved.length, refused: refused.length }, result: { page: payload.page, rows: count, refused: [...refusedIds] } };
     },
 
     'returns.dump': async (_payload, ctx) => {

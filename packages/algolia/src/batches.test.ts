@@ -68,7 +68,7 @@ describe('partialUpdateBatches', () => {
   it('sends partialUpdateObjectNoCreate batches, at most maxInFlight at once, and waits for the highest task', async () => {
     const stand = standInClient();
     const result = await partialUpdateBatches(stand.client, 'offers', updates(2500), { batchSize: 200, maxInFlight: 3 });
-    expect(result).toEqual({ records: 2500, batches: 13, lastTaskID: 113 });
+    expect(result).toEqual({ records: 2500, batches: 13, lastTaskID: 113, refused: [] });
     expect(stand.maxInFlight()).toBe(3);
     expect(new Set(stand.calls.flatMap((c) => c.actions))).toEqual(new Set(['partialUpdateObjectNoCreate']));
     expect(stand.calls.map((c) => c.objectIDs.length)).toEqual([...Array<number>(12).fill(200), 100]);
@@ -100,7 +100,7 @@ describe('partialUpdateBatches', () => {
 
   it('sends nothing and waits for nothing without updates', async () => {
     const stand = standInClient();
-    expect(await partialUpdateBatches(stand.client, 'offers', [])).toEqual({ records: 0, batches: 0, lastTaskID: undefined });
+    expect(await partialUpdateBatches(stand.client, 'offers', [])).toEqual({ records: 0, batches: 0, lastTaskID: undefined, refused: [] });
     expect(stand.waited).toEqual([]);
   });
 

@@ -10,11 +10,12 @@ export type {
   BatchProgress,
   BatchesResult,
   PartialUpdateBatchesOptions,
+  RefusedRecord,
   SaveRecordsOptions,
   SendBatchesOptions,
   WriteAction,
 } from './batches.ts';
 export { findIndexMovesSince, parseIndexMove, parseLogTimestamp } from './index-moves.ts';
 export type { AlgoliaLog, FindIndexMovesOptions, IndexMove } from './index-moves.ts';
-export { isTransientAlgoliaError, retryDelayMs, withAlgoliaRetry } from './retry.ts';
+export { algoliaStatusOf, isTransientAlgoliaError, retryDelayMs, withAlgoliaRetry } from './retry.ts';
 export type { RetryOptions } from './retry.ts';

@@ -18,7 +18,8 @@ export interface RetryOptions {
   onRetry?: ((info: { attempt: number; delayMs: number; error: unknown }) => void) | undefined;
 }
 
-function statusOf(error: unknown): number | undefined {
+/** The HTTP status of an algoliasearch error (ApiError), undefined for other errors. */
+export function algoliaStatusOf(error: unknown): number | undefined {
   if (typeof error !== 'object' || error === null || !('status' in error)) return undefined;
   const status = error.status;
   return typeof status === 'number' ? status : undefined;
@@ -27,7 +28,7 @@ function statusOf(error: unknown): number | undefined {
 /** RetryError (every host failed or timed out), 429, 5xx and status 0 (network) are transient; other errors are not. */
 export function isTransientAlgoliaError(error: unknown): boolean {
   if (error instanceof Error && error.name === 'RetryError') return true;
-  const status = statusOf(error);
+  const status = algoliaStatusOf(error);
   if (status === undefined) return false;
   return status === 0 || status === 429 || status >= 500;
 }

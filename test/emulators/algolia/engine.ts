@@ -75,6 +75,16 @@ export interface EngineOptions {
   clock: () => Date;
   /** How long a task answers `notPublished` (real time), so that `waitForTask` has to poll. */
   taskDelayMs: number;
+  /** Largest record accepted, in bytes of its JSON (Algolia: 10 KB on the free plan, 100 KB on paid plans). */
+  maxRecordBytes: number;
+}
+
+/** Algolia's answer to a record over the size limit (the batch is refused whole). */
+export function recordTooBigMessage(position: number, objectID: string, bytes: number, limit: number): string {
+  return (
+    `Record at the position ${position} objectID=${objectID} is too big size=${bytes}/${limit} bytes. ` +
+    'Please have a look at https://www.algolia.com/doc/guides/sending-and-managing-data/prepare-your-data/in-depth/index-and-records-size-and-usage-limitations/#record-size-limits'
+  );
 }
 
 interface SearchParams {
@@ -100,6 +110,7 @@ export class AlgoliaEngine {
   readonly #sequence: SequenceSource = createSequence();
   readonly #clock: () => Date;
   readonly #taskDelayMs: number;
+  readonly #maxRecordBytes: number;
   readonly #pendingTasks = new Map<number, number>();
   /** Moves that take effect when their task is published (with a task delay, as Algolia applies them asynchronously). */
   readonly #deferred = new Map<number, () => void>();
@@ -109,6 +120,7 @@ export class AlgoliaEngine {
   constructor(options: EngineOptions) {
     this.#clock = options.clock;
     this.#taskDelayMs = options.taskDelayMs;
+    this.#maxRecordBytes = options.maxRecordBytes;
   }
 
   now(): Date {
@@ -204,7 +216,7 @@ export class AlgoliaEngine {
   /** Validates every request first (a batch is applied whole or not at all), then applies them. */
   batch(indexName: string, requests: unknown): { taskID: number; objectIDs: string[] } {
     if (!Array.isArray(requests)) throw new AlgoliaHttpError(400, 'requests must be an array');
-    const planned = requests.map((request) => this.#planRequest(request, false));
+    const planned = requests.map((request, position) => this.#planRequest(request, false, position));
     const index = this.ensureIndex(indexName);
     const objectIDs = this.#apply(index, planned);
     return { taskID: this.issueTask(), objectIDs };
@@ -213,7 +225,7 @@ export class AlgoliaEngine {
   /** `POST /1/indexes/*\/batch`: requests for several indices, one task per index. */
   multipleBatch(requests: unknown): { taskID: Record<string, number>; objectIDs: string[] } {
     if (!Array.isArray(requests)) throw new AlgoliaHttpError(400, 'requests must be an array');
-    const planned = requests.map((request) => this.#planRequest(request, true));
+    const planned = requests.map((request, position) => this.#planRequest(request, true, position));
     const objectIDs: string[] = [];
     const taskID: Record<string, number> = {};
     for (const step of planned) {
@@ -224,7 +236,13 @@ export class AlgoliaEngine {
     return { taskID, objectIDs };
   }
 
-  #planRequest(request: unknown, withIndex: boolean): PlannedWrite {
+  /** Refuses a record (or the attributes of a partial update) over the size limit. */
+  #checkSize(body: Record<string, unknown>, objectID: string, position: number): void {
+    const bytes = Buffer.byteLength(JSON.stringify(body));
+    if (bytes > this.#maxRecordBytes) throw new AlgoliaHttpError(400, recordTooBigMessage(position, objectID, bytes, this.#maxRecordBytes));
+  }
+
+  #planRequest(request: unknown, withIndex: boolean, position = 0): PlannedWrite {
     if (!isRecordObject(request)) throw new AlgoliaHttpError(400, 'each request must be an object');
     const { action, body } = request;
     if (typeof action !== 'string' || !(BATCH_ACTIONS as readonly string[]).includes(action)) {
@@ -241,9 +259,12 @@ export class AlgoliaEngine {
     if (typedAction === 'addObject') {
       const id = body.objectID;
       const objectID = id === undefined || id === null || id === '' ? this.#newObjectID() : this.#objectIDOf(body, action);
+      this.#checkSize(body, objectID, position);
       return { action: typedAction, indexName, body, objectID };
     }
-    return { action: typedAction, indexName, body, objectID: this.#objectIDOf(body, action) };
+    const objectID = this.#objectIDOf(body, action);
+    if (typedAction !== 'deleteObject') this.#checkSize(body, objectID, position);
+    return { action: typedAction, indexName, body, objectID };
   }
 
   #apply(index: IndexState, planned: PlannedWrite[]): string[] {
@@ -299,6 +320,7 @@ export class AlgoliaEngine {
 
   addOrUpdateObject(indexName: string, objectID: string, body: unknown): { objectID: string; taskID: number; updatedAt: string } {
     if (!isRecordObject(body)) throw new AlgoliaHttpError(400, 'the record must be an object');
+    this.#checkSize(body, objectID, 0);
     this.#apply(this.ensureIndex(indexName), [{ action: 'updateObject', indexName: undefined, body, objectID }]);
     return { objectID, taskID: this.issueTask(), updatedAt: toIso(this.now()) };
   }
@@ -306,6 +328,7 @@ export class AlgoliaEngine {
   partialUpdateObject(indexName: string, objectID: string, body: unknown, createIfNotExists: boolean): { objectID: string; taskID: number; updatedAt: string } {
     if (!isRecordObject(body)) throw new AlgoliaHttpError(400, 'the attributes to update must be an object');
     const action = createIfNotExists ? 'partialUpdateObject' : 'partialUpdateObjectNoCreate';
+    this.#checkSize(body, objectID, 0);
     this.#apply(this.ensureIndex(indexName), [{ action, indexName: undefined, body, objectID }]);
     return { objectID, taskID: this.issueTask(), updatedAt: toIso(this.now()) };
   }

@@ -33,6 +33,8 @@ export interface AlgoliaEmulatorOptions {
   clock?: () => Date;
   /** Tasks answer `notPublished` for this long (real time), so that `waitForTask` polls. Default 0. */
   taskDelayMs?: number;
+  /** Largest record accepted, in bytes of its JSON; a batch holding a bigger one is refused whole with Algolia's 400. Default 100,000 (Algolia's paid plans). */
+  maxRecordBytes?: number;
   /** Entries kept for `GET /1/logs` (Algolia keeps about 1,000 per server; default 10,000). */
   logCapacity?: number;
 }
@@ -121,8 +123,8 @@ function validateFaults(faults: AlgoliaFaults): void {
 }
 
 export async function startAlgoliaEmulator(options: AlgoliaEmulatorOptions = {}): Promise<AlgoliaEmulator> {
-  const { port = 0, host = '127.0.0.1', appId = randomAppId(), apiKey = randomBytes(16).toString('hex'), clock = () => new Date(), taskDelayMs = 0, logCapacity = 10_000 } = options;
-  const engine = new AlgoliaEngine({ clock, taskDelayMs });
+  const { port = 0, host = '127.0.0.1', appId = randomAppId(), apiKey = randomBytes(16).toString('hex'), clock = () => new Date(), taskDelayMs = 0, logCapacity = 10_000, maxRecordBytes = 100_000 } = options;
+  const engine = new AlgoliaEngine({ clock, taskDelayMs, maxRecordBytes });
   const requestLog = new RequestLog(logCapacity);
   const contexts = new WeakMap<FastifyRequest, RequestContext>();
   const routeKinds = new Map<string, LogKind>();

@@ -6,6 +6,7 @@ import { registerEnqueue } from './enqueue.ts';
 import { registerJobs } from './jobs.ts';
 import { registerMigrate } from './migrate.ts';
 import { registerQueueCommands } from './queue.ts';
+import { registerReturns } from './returns.ts';
 import { registerRuns } from './runs.ts';
 import { registerSchedules } from './schedules.ts';
 import { registerStatus } from './status.ts';
@@ -20,4 +21,5 @@ export const commands: RegisterCommand[] = [
   registerClean,
   registerMigrate,
   registerArena,
+  registerReturns,
 ];
