@@ -70,8 +70,8 @@ function appEnv(extra: Record<string, string> = {}): Record<string, string> {
   });
 }
 
-async function startApp(): Promise<AppProcess> {
-  const started = startAppProcess(entry, appEnv());
+async function startApp(extra: Record<string, string> = {}): Promise<AppProcess> {
+  const started = startAppProcess(entry, appEnv(extra));
   await started.waitForLog((l) => l.msg === 'arena-ingest started', 60_000);
   return started;
 }
@@ -713,4 +713,40 @@ describe('fleet arena (CLI)', () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toMatch(/cannot reach Postgres/);
   });
+});
+
+describe('stall watch', () => {
+  test('a chunk that fails at every redelivery stalls its partition: a Teams card names it and the gauge counts; once it passes, a card says the consumer moves again', async () => {
+    expect((await stopAppProcess(app!)).code).toBe(0);
+    app = await startApp({ ARENA_STALL_ALERT_MS: '1500ms', ARENA_STALL_CHECK_INTERVAL_MS: '200ms' });
+    // not a value Postgres refuses (that is stored INVALID): an error no retry gets past, played by a trigger
+    await db.pool.query(`CREATE FUNCTION fail_deltaker_250() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.arena_id = '250' THEN RAISE EXCEPTION 'disk full (played by a trigger)'; END IF;
+        RETURN NEW;
+      END $$`);
+    await db.pool.query('CREATE TRIGGER fail_deltaker_250 BEFORE INSERT ON arena_data FOR EACH ROW EXECUTE FUNCTION fail_deltaker_250()');
+    const title = (i: number): string => (teams.received[i]!.body as { title: string }).title;
+    const cards = teams.received.length;
+    try {
+      await send(topics.gjennomforing, [gj(1050)]);
+      await statusesOf(GJ, '1050', ['HANDLED']);
+      await send(topics.deltaker, [de(250, 1050, 7050)]);
+      const stalled = await waitUntil('a stall card', () => teams.received.slice(cards).find((c) => /has not moved/.test((c.body as { title: string }).title)), 30_000);
+      const text = JSON.stringify(stalled.body);
+      expect(text).toMatch(/arena-ingest: the consumer has not moved for \d+(\.\d+)?s on 1 partition/);
+      expect(text).toContain(`${topics.deltaker} [`);
+      expect(text).toMatch(/1 message\(s\) waiting at offset \d+/);
+      const metrics = await (await fetch(`http://127.0.0.1:${healthPortOf(app)}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`^syncfleet_arena_partition_stalled_seconds\\{[^}]*topic="${topics.deltaker}"[^}]*\\} [1-9]`, 'm'));
+      expect(app.lines().some((l) => l.msg === 'consumer stalled: messages wait behind a committed offset that stands still')).toBe(true);
+    } finally {
+      await db.pool.query('DROP TRIGGER fail_deltaker_250 ON arena_data');
+      await db.pool.query('DROP FUNCTION fail_deltaker_250()');
+    }
+    await statusesOf(DE, '250', ['HANDLED'], 60_000);
+    await waitUntil('a card that it moves again', () => teams.received.slice(cards).some((_, i) => title(cards + i) === 'arena-ingest: the consumer moves again on every partition'), 30_000);
+    await waitUntil('the consumer to commit every offset', consumerCaughtUp, 30_000);
+    expect(teams.received.slice(cards).filter((_, i) => /has not moved/.test(title(cards + i)))).toHaveLength(1); // one card per stall (TEAMS_ALERT_REPEAT_MS)
+  }, 120_000);
 });

@@ -9,7 +9,7 @@ import { createIdempotentProducer, createKafka } from '@syncfleet/kafka';
 import { createLogger, secretsFromEnv, type Logger } from '@syncfleet/log';
 import { createRegistry } from '@syncfleet/metrics';
 import { createNoopNotifier, createTeamsNotifier, type Notifier } from '@syncfleet/notify';
-import { CleanupStack, createFleetQueue, createWorkerApp, type WorkerApp } from '@syncfleet/runtime';
+import { CleanupStack, createAlertState, createFleetQueue, createWorkerApp, type WorkerApp } from '@syncfleet/runtime';
 import type { Queue } from 'bullmq';
 import { createAmtPublisher } from './amt-publisher.ts';
 import { createArenaConsumer } from './consumer.ts';
@@ -19,6 +19,7 @@ import { createArenaIngest } from './ingest.ts';
 import { createMaintenanceHandlers } from './maintenance.handler.ts';
 import { createArenaMetrics, recordChunk, refreshRowGauges } from './metrics.ts';
 import { createPersonLookup } from './person-lookup.ts';
+import { createStallWatch, readGroupProgress } from './stall-watch.ts';
 
 export interface ArenaIngestAppOptions {
   clock?: Clock;
@@ -91,11 +92,12 @@ export function createArenaIngestApp(config: ArenaIngestConfig, options: ArenaIn
     }),
   });
 
+  const topics = [config.ARENA_TOPIC_GJENNOMFORING, config.ARENA_TOPIC_DELTAKER, config.ARENA_TOPIC_HIST_DELTAKER];
   const consumer = createArenaConsumer({
     kafka,
     groupId: config.KAFKA_GROUP_ID,
     sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
-    topics: [config.ARENA_TOPIC_GJENNOMFORING, config.ARENA_TOPIC_DELTAKER, config.ARENA_TOPIC_HIST_DELTAKER],
+    topics,
     ingest,
     chunkSize: config.ARENA_CHUNK_SIZE,
     partitionsConcurrently: config.ARENA_PARTITIONS_CONCURRENTLY,
@@ -149,8 +151,37 @@ export function createArenaIngestApp(config: ArenaIngestConfig, options: ArenaIn
         });
         await consumer.start();
         stack.push('consumer', () => consumer.stop());
+        if (config.ARENA_STALL_ALERT_MS > 0) {
+          const admin = kafka.admin();
+          await admin.connect();
+          stack.push('kafka admin', () => admin.disconnect());
+          const watch = createStallWatch({
+            redis,
+            fleetPrefix: config.FLEET_PREFIX,
+            groupId: config.KAFKA_GROUP_ID,
+            read: () => readGroupProgress(admin, config.KAFKA_GROUP_ID, topics),
+            thresholdMs: config.ARENA_STALL_ALERT_MS,
+            alerts: createAlertState(redis, { fleetPrefix: config.FLEET_PREFIX, repeatMs: config.TEAMS_ALERT_REPEAT_MS }),
+            notifier,
+            log,
+            gauge: metrics.stalledSeconds,
+          });
+          let checking: Promise<unknown> | undefined;
+          const stallTimer = setInterval(() => {
+            if (checking) return; // a slow broker is not asked twice at once
+            checking = watch
+              .check()
+              .catch((error: unknown) => log.warn({ err: error }, 'stall check failed'))
+              .finally(() => (checking = undefined));
+          }, config.ARENA_STALL_CHECK_INTERVAL_MS);
+          stallTimer.unref();
+          stack.push('stall watch', async () => {
+            clearInterval(stallTimer);
+            await checking;
+          });
+        }
         log.info(
-          { topics: [config.ARENA_TOPIC_GJENNOMFORING, config.ARENA_TOPIC_DELTAKER, config.ARENA_TOPIC_HIST_DELTAKER], amtTopic: config.AMT_TOPIC, healthPort: worker.healthPort },
+          { topics, amtTopic: config.AMT_TOPIC, healthPort: worker.healthPort, stallAlertMs: config.ARENA_STALL_ALERT_MS },
           'arena-ingest started',
         );
       } catch (error) {

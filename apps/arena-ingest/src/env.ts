@@ -38,5 +38,12 @@ export const ArenaIngestEnv = WorkerEnv.extend({
   ARENA_IGNORED_RETENTION: envDurationMs(7 * 24 * 3_600_000),
   /** How often the row-count gauges are refreshed. */
   ARENA_METRICS_REFRESH_MS: envDurationMs(60_000),
+  /**
+   * A partition whose committed offset stands still this long while messages wait behind it is
+   * stalled: a Teams card (one reminder per TEAMS_ALERT_REPEAT_MS) and a warning. 0: not watched.
+   */
+  ARENA_STALL_ALERT_MS: envDurationMs(15 * 60_000),
+  /** How often the consumer group's offsets are compared with the topics' high watermarks. */
+  ARENA_STALL_CHECK_INTERVAL_MS: envDurationMs(60_000),
 });
 export type ArenaIngestConfig = z.output<typeof ArenaIngestEnv>;

@@ -16,6 +16,7 @@ export interface ArenaMetrics {
   released: Counter;
   transactionSeconds: Histogram<'path'>;
   consumerLag: Gauge<'topic' | 'partition'>;
+  stalledSeconds: Gauge<'topic' | 'partition'>;
 }
 
 export function createArenaMetrics(registry: Registry): ArenaMetrics {
@@ -59,6 +60,12 @@ export function createArenaMetrics(registry: Registry): ArenaMetrics {
     consumerLag: new Gauge({
       name: 'syncfleet_arena_consumer_lag_messages',
       help: "Messages of each of this replica's partitions not yet stored and committed: the high watermark of its last fetch minus its committed offset (set after each chunk; absent until the first chunk after an assignment)",
+      labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    stalledSeconds: new Gauge({
+      name: 'syncfleet_arena_partition_stalled_seconds',
+      help: "Seconds the consumer group's committed offset has stood still on each partition of the Arena topics while messages wait behind it (0 when it moves or is caught up; every partition of the group, checked every ARENA_STALL_CHECK_INTERVAL_MS)",
       labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
