@@ -739,7 +739,11 @@ describe('stall watch', () => {
       expect(text).toMatch(/1 message\(s\) waiting at offset \d+/);
       const metrics = await (await fetch(`http://127.0.0.1:${healthPortOf(app)}/metrics`)).text();
       expect(metrics).toMatch(new RegExp(`^syncfleet_arena_partition_stalled_seconds\\{[^}]*topic="${topics.deltaker}"[^}]*\\} [1-9]`, 'm'));
-      expect(app.lines().some((l) => l.msg === 'consumer stalled: messages wait behind a committed offset that stands still')).toBe(true);
+      // the log line may reach this process after the card
+      await waitUntil('the warning in the logs', () => app!.lines().some((l) => l.msg === 'consumer stalled: messages wait behind a committed offset that stands still'), 10_000);
+      // `fleet status` shows the group's position as the sync's watermark
+      const status = JSON.parse((await fleet(['status', 'arena-ingest', '--json'])).stdout) as { watermark: { messagesBehind: number; stalledPartitions: number } };
+      expect(status.watermark).toMatchObject({ messagesBehind: 1, stalledPartitions: 1 });
     } finally {
       await db.pool.query('DROP TRIGGER fail_deltaker_250 ON arena_data');
       await db.pool.query('DROP FUNCTION fail_deltaker_250()');
@@ -748,5 +752,9 @@ describe('stall watch', () => {
     await waitUntil('a card that it moves again', () => teams.received.slice(cards).some((_, i) => title(cards + i) === 'arena-ingest: the consumer moves again on every partition'), 30_000);
     await waitUntil('the consumer to commit every offset', consumerCaughtUp, 30_000);
     expect(teams.received.slice(cards).filter((_, i) => /has not moved/.test(title(cards + i)))).toHaveLength(1); // one card per stall (TEAMS_ALERT_REPEAT_MS)
+    await waitUntil('fleet status to show the group caught up', async () => {
+      const status = JSON.parse((await fleet(['status', 'arena-ingest', '--json'])).stdout) as { watermark: { messagesBehind: number; stalledPartitions: number } };
+      return status.watermark.messagesBehind === 0 && status.watermark.stalledPartitions === 0;
+    }, 10_000);
   }, 120_000);
 });

@@ -61,6 +61,7 @@ describe('createStallWatch', () => {
     const notifier = createTeamsNotifier({ webhookUrl: teams.url, log: silent, secrets: [] });
     const gauge = new Gauge({ name: 'stalled', help: 'h', labelNames: ['topic', 'partition'], registers: [createRegistry('t')] });
     let now = 1_000_000;
+    const positions: unknown[] = [];
     let state: PartitionProgress[] = [
       { topic: 't', partition: 0, committed: '2', high: '5', low: '0' },
       { topic: 't', partition: 1, committed: '9', high: '9', low: '0' },
@@ -76,6 +77,7 @@ describe('createStallWatch', () => {
         notifier,
         log: silent,
         gauge,
+        onChecked: (position) => Promise.resolve(void positions.push(position)),
         now: () => now,
       });
     const [one, two] = [watch(), watch()];
@@ -91,6 +93,7 @@ describe('createStallWatch', () => {
       expect(titles().at(-1)).toBe('arena-ingest: the consumer has not moved for 1m 1s on 1 partition');
       expect(factsOf(teams.received.length - 1)).toMatchObject({ 'Consumer group': groupId, 't [0]': '3 message(s) waiting at offset 2, still for 1m 1s' });
       expect((await gauge.get()).values.find((v) => v.labels.partition === '0')?.value).toBe(61);
+      expect(positions.at(-1)).toEqual({ messagesBehind: 3, partitions: 2, stalledPartitions: 1, checkedAt: new Date(now).toISOString() });
       now += 5_000;
       expect(await two.check()).toHaveLength(1); // the other replica sees the same stall, and posts nothing
       expect(teams.received.length).toBe(before + 1);
@@ -101,6 +104,7 @@ describe('createStallWatch', () => {
       expect(teams.received.length).toBe(before + 2);
       expect(titles().at(-1)).toBe('arena-ingest: the consumer moves again on every partition');
       expect((await gauge.get()).values.every((v) => v.value === 0)).toBe(true);
+      expect(positions.at(-1)).toMatchObject({ messagesBehind: 0, stalledPartitions: 0 });
 
       // new messages after a long time caught up: the clock starts when they arrive
       now += 3_600_000;

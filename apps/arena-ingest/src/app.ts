@@ -3,7 +3,7 @@
 // finishes its chunk in flight and leaves the group, the worker lets its active run finish, then
 // the producer, Redis and Postgres are closed.
 import { Redis } from 'ioredis';
-import { createPool } from '@syncfleet/db';
+import { createPool, createSyncState } from '@syncfleet/db';
 import { catalogue } from '@syncfleet/jobs';
 import { createIdempotentProducer, createKafka } from '@syncfleet/kafka';
 import { createLogger, secretsFromEnv, type Logger } from '@syncfleet/log';
@@ -152,6 +152,7 @@ export function createArenaIngestApp(config: ArenaIngestConfig, options: ArenaIn
         await consumer.start();
         stack.push('consumer', () => consumer.stop());
         if (config.ARENA_STALL_ALERT_MS > 0) {
+          const syncState = createSyncState(pool, config.FLEET_PREFIX, 'arena-ingest');
           const admin = kafka.admin();
           await admin.connect();
           stack.push('kafka admin', () => admin.disconnect());
@@ -165,6 +166,8 @@ export function createArenaIngestApp(config: ArenaIngestConfig, options: ArenaIn
             notifier,
             log,
             gauge: metrics.stalledSeconds,
+            // `fleet status arena-ingest` and the API show it as the sync's watermark
+            onChecked: (position) => syncState.set('watermark', position),
           });
           let checking: Promise<unknown> | undefined;
           const stallTimer = setInterval(() => {

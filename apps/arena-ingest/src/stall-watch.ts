@@ -92,7 +92,18 @@ export interface StallWatchOptions {
   log: Logger;
   /** Seconds each partition has stood still with messages behind it (0 when moving or caught up). */
   gauge?: Gauge<'topic' | 'partition'> | undefined;
+  /** After each check: how far the group is (e.g. stored as the sync's watermark for `fleet status`). */
+  onChecked?: ((summary: GroupPosition) => Promise<void>) | undefined;
   now?: () => number;
+}
+
+/** The consumer group's position over every partition, as of one check. */
+export interface GroupPosition {
+  /** Messages waiting behind the group's committed offsets, over every partition. */
+  messagesBehind: number;
+  partitions: number;
+  stalledPartitions: number;
+  checkedAt: string;
 }
 
 export interface StallWatch {
@@ -158,6 +169,12 @@ export function createStallWatch(options: StallWatchOptions): StallWatch {
         const pending = pendingMessages(p);
         gauge?.set({ topic: p.topic, partition: String(p.partition) }, pending > 0n ? Math.round((nowMs - sinceMs) / 1000) : 0);
         if (pending > 0n && nowMs - sinceMs > options.thresholdMs) stalled.push({ ...p, pending, sinceMs });
+      });
+      await options.onChecked?.({
+        messagesBehind: Number(progress.reduce((sum, p) => sum + pendingMessages(p), 0n)),
+        partitions: progress.length,
+        stalledPartitions: stalled.length,
+        checkedAt: new Date(nowMs).toISOString(),
       });
 
       if (stalled.length === 0) {
