@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, inject, test } from 'vitest';
 import { createFleetControl, type FleetControl } from '@syncfleet/control';
 import { catalogue } from '@syncfleet/jobs';
-import { jobOptionsFor, type WorkerApp } from '@syncfleet/runtime';
+import { fleetKeys, jobOptionsFor, type WorkerApp } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
 import { deletePrefixKeys, testPrefix, useCleanups, useRedis, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
 import { repoRoot } from './support/processes.ts';
@@ -261,6 +261,9 @@ describe('inspection and operations', () => {
     const detail = JSON.parse(statusJson.stdout) as { sync: string; failed: number; lastRun: { status: string }; lastSuccess: { jobName: string }; lagSeconds: number };
     expect(detail).toMatchObject({ sync: 'sample', failed: 1, pending: 0, lastRun: { status: 'failed' }, lastSuccess: { jobName: 'sample.echo' } });
     expect(detail.lagSeconds).toBeLessThan(60);
+    // with the threshold a scheduler published, the lag reads against it
+    await redis.hset(fleetKeys(prefix).lagThresholds, { sample: '3600000' });
+    expect((await fleet(prefix, ['status', 'sample'])).stdout).toMatch(/\s\d+(ms|s) of 1h\s+0\s+0\s+1\s/);
 
     expect(runs.code).toBe(0);
     const lines = runs.stdout.trimEnd().split('\n');

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { createFleetControl, DryRunNotSupportedError, UnknownJobError, UnknownQueueError, UnknownSyncError, type FleetControl } from '@syncfleet/control';
 import { createSyncState } from '@syncfleet/db';
 import { catalogue, defineCatalogue, type AnyCatalogue } from '@syncfleet/jobs';
-import { InvalidPayloadError, jobOptionsFor, writeRunRecords, type WorkerApp } from '@syncfleet/runtime';
+import { fleetKeys, InvalidPayloadError, jobOptionsFor, writeRunRecords, type WorkerApp } from '@syncfleet/runtime';
 import { createSampleWorkerApp } from '../apps/sample-worker/src/app.ts';
 import { deletePrefixKeys, runRecord, testPrefix, useCleanups, useRedis, useTestDatabase, waitUntil, workerConfig } from './support/fixtures.ts';
 
@@ -220,6 +220,10 @@ describe('run ledger and sync status', () => {
     await q.add('sample.echo', {}, jobOptionsFor(catalogue.jobs['sample.echo']));
     await q.add('sample.echo', {}, { ...jobOptionsFor(catalogue.jobs['sample.echo']), delay: 60_000 });
 
+    // before any scheduler published its thresholds, none is known
+    expect((await control.syncStatus('sample'))[0]).toMatchObject({ lagThresholdSeconds: null, lagging: false });
+    // the scheduler's thresholds (its <SYNC>_LAG_ALERT_MS): the sample's lag of 2 minutes is over 1 minute
+    await redis.hset(fleetKeys(control.fleetPrefix).lagThresholds, { sample: '60000', 'dispo-patcher': '0' });
     const statuses = await control.syncStatus();
     expect(statuses.map((s) => s.sync)).toEqual(syncNames);
     const status = statuses.find((s) => s.sync === 'sample');
@@ -228,9 +232,10 @@ describe('run ledger and sync status', () => {
     expect(status!.lastSuccess?.runId).toBe(success.runId);
     expect(status!.lagSeconds).toBeGreaterThanOrEqual(119);
     expect(status!.lagSeconds).toBeLessThan(150);
+    expect(status).toMatchObject({ lagThresholdSeconds: 60, lagging: true });
     // the other syncs have their own (empty) state: none of the sample's runs, jobs or watermark
     for (const other of statuses.filter((s) => s.sync !== 'sample')) {
-      expect(other).toMatchObject({ paused: false, lastRun: null, lastSuccess: null, lagSeconds: null, watermark: null, pending: 0, active: 0, failed: 0 });
+      expect(other).toMatchObject({ paused: false, lastRun: null, lastSuccess: null, lagSeconds: null, lagThresholdSeconds: null, lagging: false, watermark: null, pending: 0, active: 0, failed: 0 });
     }
   });
 

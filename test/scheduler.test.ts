@@ -326,7 +326,7 @@ describe('initial sync', () => {
 
 describe('lag alerts', () => {
   test('a sync without a success for longer than its threshold: one card, whatever the number of scheduler replicas; one when it caught up', async () => {
-    const { prefix } = useFleet();
+    const { prefix, control } = useFleet();
     const teams = await startTeamsEmulator();
     cleanups.push(() => teams.close());
     teams.failNext(3, 503); // the first card is refused (its attempt and both retries): a later check posts it
@@ -350,12 +350,16 @@ describe('lag alerts', () => {
     expect(facts).toMatchObject({ Sync: 'sample', Paused: 'no' });
     expect(facts['Last run']).toMatch(/^sample\.tick skipped at /);
     expect(card(0)!.sections[0]!.text).toBe('skipped: sample.echo is running');
+    // fleet status knows the threshold the scheduler started with
+    expect(await redis.hget(fleetKeys(prefix).lagThresholds, 'sample')).toBe('600000');
+    expect((await control.syncStatus('sample'))[0]).toMatchObject({ lagThresholdSeconds: 600, lagging: true });
     await sleep(600); // a dozen checks by two replicas: the alert is reported once
     expect(teams.received).toHaveLength(1);
 
     await writeRunRecords(db.pool, [runRecord(prefix, { jobName: 'sample.tick', startedAt: Date.now() - 1000 })]);
     await waitUntil('the caught-up card', () => card(1));
     expect(card(1)!.title).toBe('sample caught up');
+    expect((await control.syncStatus('sample'))[0]).toMatchObject({ lagThresholdSeconds: 600, lagging: false });
     await sleep(400);
     expect(teams.received).toHaveLength(2);
     // the other syncs never succeeded here: nothing to measure a lag from, no card

@@ -11,7 +11,7 @@ import { CleanupStack, createAlertState } from '@syncfleet/runtime';
 import type { SchedulerConfig } from './env.ts';
 import { createHttpServer } from './http-server.ts';
 import { enqueueInitialSyncs, type InitialSyncOutcome } from './initial-sync.ts';
-import { startLagMonitor } from './lag-alerts.ts';
+import { publishLagThresholds, startLagMonitor } from './lag-alerts.ts';
 import { syncJobSchedulers, type SchedulerSyncResult } from './schedulers.ts';
 
 export interface SchedulerDeps {
@@ -113,6 +113,8 @@ export function createSchedulerApp(config: SchedulerConfig, deps: SchedulerDeps 
         const initialSyncs = config.START_INITIAL_SYNC ? await enqueueInitialSyncs({ control, redis, pool, log }) : [];
         boot = { schedulers, initialSyncs };
 
+        // what lag each sync is allowed, for `fleet status` (whether or not cards go anywhere)
+        await publishLagThresholds(redis, config.FLEET_PREFIX, config.lagAlertMs);
         const notifier = deps.notifier ?? (config.TEAMS_WEBHOOK_URL ? createTeamsNotifier({ webhookUrl: config.TEAMS_WEBHOOK_URL, log, secrets }) : undefined);
         if (notifier) {
           const lagMonitor = startLagMonitor({

@@ -10,7 +10,8 @@ import type { FleetControl, SyncStatus } from '@syncfleet/control';
 import type { AnyCatalogue, EffectiveSchedule, Schedule } from '@syncfleet/jobs';
 import type { Logger } from '@syncfleet/log';
 import { syncCaughtUpCard, syncLaggingCard, type Notifier } from '@syncfleet/notify';
-import type { AlertState } from '@syncfleet/runtime';
+import { fleetKeys, type AlertState } from '@syncfleet/runtime';
+import type { Redis } from 'ioredis';
 
 /** `returns-sync` -> `RETURNS_SYNC_LAG_ALERT_MS`. */
 export function lagAlertEnvName(sync: string): string {
@@ -65,6 +66,14 @@ export function lagThresholds(catalogue: AnyCatalogue, schedules: readonly Effec
     thresholds.set(sync, gaps.length === 0 ? 0 : Math.max(DEFAULT_TICKS * Math.min(...gaps), MIN_DEFAULT_THRESHOLD_MS));
   }
   return thresholds;
+}
+
+/** Publishes the thresholds for `fleet status` and the API (replacing the ones of an earlier start). */
+export async function publishLagThresholds(redis: Redis, fleetPrefix: string, thresholds: ReadonlyMap<string, number>): Promise<void> {
+  const key = fleetKeys(fleetPrefix).lagThresholds;
+  const multi = redis.multi().del(key);
+  if (thresholds.size > 0) multi.hset(key, Object.fromEntries(thresholds));
+  await multi.exec();
 }
 
 export interface LagMonitorOptions {

@@ -6,7 +6,7 @@ import { Queue, type Job, type JobSchedulerJson } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createSyncState, type Pool } from '@syncfleet/db';
 import { findJob, jobsOfSync, type AnyCatalogue, type EffectiveSchedule, type JobDefinition, type Schedule } from '@syncfleet/jobs';
-import { assertValidPayload, bullPrefix, jobOptionsFor } from '@syncfleet/runtime';
+import { assertValidPayload, bullPrefix, fleetKeys, jobOptionsFor } from '@syncfleet/runtime';
 import { DryRunNotSupportedError, UnknownJobError, UnknownQueueError, UnknownSyncError } from './errors.ts';
 
 export interface JobInfo {
@@ -72,6 +72,10 @@ export interface SyncStatus {
   watermark: unknown;
   /** Seconds since the last success (null when it never succeeded). */
   lagSeconds: number | null;
+  /** The lag above which the scheduler alerts (its `<SYNC>_LAG_ALERT_MS`), null when none or no scheduler started yet. */
+  lagThresholdSeconds: number | null;
+  /** The lag is over its threshold. */
+  lagging: boolean;
   pending: number;
   active: number;
   failed: number;
@@ -266,6 +270,7 @@ export function createFleetControl(options: FleetControlOptions) {
     async syncStatus(only?: string): Promise<SyncStatus[]> {
       if (only !== undefined && !syncNames.includes(only)) throw new UnknownSyncError(only, syncNames);
       const result: SyncStatus[] = [];
+      const thresholds = await redis.hgetall(fleetKeys(fleetPrefix).lagThresholds);
       for (const sync of only ? [only] : syncNames) {
         const syncQueues = queueNames.filter((q) => catalogue.queues[q]!.sync === sync);
         const [lastRun] = (
@@ -292,6 +297,9 @@ export function createFleetControl(options: FleetControlOptions) {
           failed += counts.failed ?? 0;
           paused ||= await queue(name).isPaused();
         }
+        const lagSeconds = lastSuccess?.finishedAt ? Math.round((Date.now() - lastSuccess.finishedAt.getTime()) / 1000) : null;
+        const thresholdMs = Number(thresholds[sync] ?? 0);
+        const lagThresholdSeconds = thresholdMs > 0 ? Math.round(thresholdMs / 1000) : null;
         result.push({
           sync,
           queues: syncQueues,
@@ -299,7 +307,9 @@ export function createFleetControl(options: FleetControlOptions) {
           lastRun: lastRun ?? null,
           lastSuccess: lastSuccess ?? null,
           watermark: watermark ?? null,
-          lagSeconds: lastSuccess?.finishedAt ? Math.round((Date.now() - lastSuccess.finishedAt.getTime()) / 1000) : null,
+          lagSeconds,
+          lagThresholdSeconds,
+          lagging: lagSeconds !== null && lagThresholdSeconds !== null && lagSeconds > lagThresholdSeconds,
           pending,
           active,
           failed,

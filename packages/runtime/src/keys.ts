@@ -22,6 +22,8 @@ export interface FleetKeys {
    * ever declared or found): it finds the schedulers of a queue the catalogue dropped.
    */
   scheduledQueues: string;
+  /** Hash sync -> lag alert threshold in ms (0: none), as the scheduler last started with: `fleet status` reads it. */
+  lagThresholds: string;
 }
 
 export function fleetKeys(fleetPrefix: string): FleetKeys {
@@ -33,5 +35,6 @@ export function fleetKeys(fleetPrefix: string): FleetKeys {
     continuedRun: (queue, jobId) => `${base}:queue:${queue}:continued-run:${jobId}`,
     alert: (name) => `${base}:alert:${name}`,
     scheduledQueues: `${base}:scheduled-queues`,
+    lagThresholds: `${base}:lag-thresholds`,
   };
 }

@@ -3,6 +3,15 @@ import type { RegisterCommand } from '../program.ts';
 import { assertSyncName } from '../names.ts';
 import { compactJson, formatDuration, formatTime, renderTable } from '../output.ts';
 
+/** `12m`, `12m of 45m`, or `2h LAGGING (over 45m)` when over the scheduler's alert threshold. */
+function lagText(status: SyncStatus): string {
+  if (status.lagSeconds === null) return '-';
+  const lag = formatDuration(status.lagSeconds * 1000);
+  if (status.lagThresholdSeconds === null) return lag;
+  const limit = formatDuration(status.lagThresholdSeconds * 1000);
+  return status.lagging ? `${lag} LAGGING (over ${limit})` : `${lag} of ${limit}`;
+}
+
 function lastRunText(status: SyncStatus): string {
   const run = status.lastRun;
   return run ? `${run.status} ${run.jobName} ${formatTime(run.finishedAt ?? run.startedAt)}` : 'never';
@@ -27,7 +36,7 @@ export const registerStatus: RegisterCommand = (program, kit) => {
               s.paused ? 'yes' : 'no',
               lastRunText(s),
               s.lastSuccess ? formatTime(s.lastSuccess.finishedAt) : 'never',
-              s.lagSeconds === null ? '-' : formatDuration(s.lagSeconds * 1000),
+              lagText(s),
               s.pending,
               s.active,
               s.failed,
