@@ -7,7 +7,7 @@ import { createLogger } from '@syncfleet/log';
 import { createRegistry, Gauge } from '@syncfleet/metrics';
 import { createTeamsNotifier } from '@syncfleet/notify';
 import { createAlertState } from '@syncfleet/runtime';
-import { createStallWatch, pendingMessages, readGroupProgress, type PartitionProgress } from '../apps/arena-ingest/src/stall-watch.ts';
+import { createStallWatch, groupPosition, pendingMessages, readGroupProgress, type PartitionProgress } from '../apps/arena-ingest/src/stall-watch.ts';
 import { startTeamsEmulator, type TeamsEmulator } from './emulators/teams.ts';
 import { deletePrefixKeys, randomSuffix, testPrefix, useRedis } from './support/fixtures.ts';
 
@@ -51,6 +51,17 @@ describe('readGroupProgress (real broker)', () => {
       { topic: b, partition: 0, committed: '-1', high: '2', low: '0' },
     ]);
     expect(progress.map((p) => pendingMessages(p))).toEqual([3n, 0n, 2n]);
+  });
+});
+
+describe('groupPosition', () => {
+  test('the committed offset; the oldest held offset before any commit, or when retention deleted what the group had not read', () => {
+    const p = (committed: string, low: string, high: string): PartitionProgress => ({ topic: 't', partition: 0, committed, low, high });
+    expect([groupPosition(p('7', '0', '9')), pendingMessages(p('7', '0', '9'))]).toEqual([7n, 2n]);
+    expect([groupPosition(p('-1', '4', '9')), pendingMessages(p('-1', '4', '9'))]).toEqual([4n, 5n]);
+    // a quiet topic whose messages expired while the group was behind: nothing is left to read
+    expect([groupPosition(p('3', '10', '10')), pendingMessages(p('3', '10', '10'))]).toEqual([10n, 0n]);
+    expect(pendingMessages(p('18446744073709551610', '0', '18446744073709551615'))).toBe(5n);
   });
 });
 
@@ -119,6 +130,34 @@ describe('createStallWatch', () => {
       state = [{ ...state[0]!, committed: '6', high: '20' }, state[1]!];
       now += 120_000;
       expect(await one.check()).toEqual([]);
+    } finally {
+      await deletePrefixKeys(inject('redisUrl'), prefix);
+    }
+  });
+
+  test('a position that cannot be stored (Postgres down, one of the causes of a stall) does not stop the card', async () => {
+    const prefix = testPrefix();
+    const notifier = createTeamsNotifier({ webhookUrl: teams.url, log: silent, secrets: [] });
+    let now = 5_000_000;
+    const watch = createStallWatch({
+      redis,
+      fleetPrefix: prefix,
+      groupId: `g-${randomSuffix()}`,
+      read: () => Promise.resolve([{ topic: 'down', partition: 3, committed: '-1', high: '4', low: '0' }]),
+      thresholdMs: 1000,
+      alerts: createAlertState(redis, { fleetPrefix: prefix, repeatMs: 3_600_000 }),
+      notifier,
+      log: silent,
+      onChecked: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432')),
+      now: () => now,
+    });
+    const before = teams.received.length;
+    try {
+      expect(await watch.check()).toEqual([]);
+      now += 2000;
+      expect(await watch.check()).toHaveLength(1);
+      expect(teams.received.length).toBe(before + 1);
+      expect(factsOf(before)).toMatchObject({ 'down [3]': '4 message(s) waiting at offset 0, still for 2s' });
     } finally {
       await deletePrefixKeys(inject('redisUrl'), prefix);
     }

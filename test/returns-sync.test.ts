@@ -18,6 +18,7 @@ import { ReturnsSyncEnv } from '../apps/returns-sync/src/env.ts';
 import { createReturnsSource } from '../apps/returns-sync/src/returns-source.ts';
 import { createRunStore } from '../apps/returns-sync/src/run-state.ts';
 import { startAlgoliaEmulator, type AlgoliaEmulator } from './emulators/algolia.ts';
+import { createDatabaseFromTemplate, dropDatabase } from './infra/postgres.ts';
 import { deletePrefixKeys, randomSuffix, testPrefix, useCleanups, useRedis, useTestDatabase, waitUntil, workerEnv } from './support/fixtures.ts';
 import { startReturnsSyncDemo } from './demo/returns-sync.ts';
 import { createReturnsTable, idsChangedBetween, seedReturns, touchReturns } from './support/returns.ts';
@@ -80,13 +81,14 @@ interface Fixture {
   run(jobName: 'returns.sync' | 'returns.backfill' | 'returns.heal' | 'returns.dump', payload?: Record<string, unknown>): Promise<{ state: string; returnvalue: unknown; failedReason: string | undefined }>;
 }
 
-async function setUp(env: Record<string, string> = {}, options: { start?: boolean } = {}): Promise<Fixture> {
+async function setUp(env: Record<string, string> = {}, options: { start?: boolean; returnsPool?: pg.Pool } = {}): Promise<Fixture> {
   const prefix = testPrefix();
   const suffix = randomSuffix();
   const table = `returns_${suffix}`;
   const jobType = `RETURN_JOB_${suffix}`;
   const index = `returns_${suffix}`;
-  await createReturnsTable(db.pool, table);
+  const returnsPool = options.returnsPool ?? db.pool;
+  await createReturnsTable(returnsPool, table);
   const config = ReturnsSyncEnv.parse(
     workerEnv(db.url, prefix, {
       LOG_LEVEL: 'silent',
@@ -118,7 +120,7 @@ async function setUp(env: Record<string, string> = {}, options: { start?: boolea
     app,
     runs,
     async state() {
-      const { rows } = await db.pool.query<StateRow>(`SELECT * FROM order_return_algolia_sync WHERE job_type = $1 ORDER BY id`, [jobType]);
+      const { rows } = await returnsPool.query<StateRow>(`SELECT * FROM order_return_algolia_sync WHERE job_type = $1 ORDER BY id`, [jobType]);
       return rows;
     },
     async ledger(jobName) {
@@ -382,6 +384,27 @@ describe('records Algolia refuses', () => {
     expect(f.indexedIds()).toContain('78');
     expect(emulator.indices.get(f.index, '78')).toMatchObject({ reason: 'fixed' });
     expect(await refusedRows(f.index)).toEqual([{ object_id: '77', reason: tooBig, refusals: 2, run_id: second!.id }]);
+  });
+
+  test('a returns database without the refused table (migrations not run there): pages without refusals still succeed; a refusal fails its page with a clear reason', async () => {
+    const name = `sf_returns_${randomSuffix()}`;
+    const url = await createDatabaseFromTemplate(inject('pgAdminUrl'), inject('templateDatabase'), name);
+    const returnsPool = new pg.Pool({ connectionString: url, max: 2 });
+    returnsPool.on('error', () => undefined);
+    cleanups.push(async () => {
+      await returnsPool.end();
+      await dropDatabase(inject('pgAdminUrl'), name);
+    });
+    await returnsPool.query('DROP TABLE order_return_algolia_refused');
+    const f = await setUp({ RETURNS_DATABASE_URL: url, RETURNS_PAGE_ATTEMPTS: '1' }, { returnsPool });
+    await seedReturns(returnsPool, f.table, { firstId: 1, count: 30, from: new Date(Date.now() - 60 * minute), to: new Date(Date.now() - minute) });
+    expect((await f.run('returns.sync')).state).toBe('completed');
+    expect(f.indexedIds()).toHaveLength(30);
+
+    await returnsPool.query(`UPDATE ${f.table} SET reason = repeat('x', 150000), updated_at = now() WHERE id = 7`);
+    const failed = await f.run('returns.sync');
+    expect(failed.state).toBe('failed');
+    expect(failed.failedReason).toMatch(/order_return_algolia_refused not updated \(the migrations must run on the returns database too\): relation "order_return_algolia_refused" does not exist/);
   });
 
   test('more refused returns in a page than RETURNS_MAX_REFUSED_PER_PAGE fail the page and the run with the reason', async () => {

@@ -44,6 +44,6 @@ export const ArenaIngestEnv = WorkerEnv.extend({
    */
   ARENA_STALL_ALERT_MS: envDurationMs(15 * 60_000),
   /** How often the consumer group's offsets are compared with the topics' high watermarks. */
-  ARENA_STALL_CHECK_INTERVAL_MS: envDurationMs(60_000),
+  ARENA_STALL_CHECK_INTERVAL_MS: envDurationMs(60_000).pipe(z.number().min(100, 'must be at least 100ms')),
 });
 export type ArenaIngestConfig = z.output<typeof ArenaIngestEnv>;

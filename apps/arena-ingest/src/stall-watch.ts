@@ -27,10 +27,19 @@ export interface PartitionProgress {
   low: string;
 }
 
+/**
+ * Where the group reads next on a partition: its committed offset, or the oldest offset the broker
+ * still holds when it committed none or its offset has expired (retention deleted what it had not read).
+ */
+export function groupPosition(p: PartitionProgress): bigint {
+  const committed = BigInt(p.committed);
+  const low = BigInt(p.low);
+  return committed > low ? committed : low;
+}
+
 /** Messages waiting behind the group's position on a partition. */
 export function pendingMessages(p: PartitionProgress): bigint {
-  const position = BigInt(p.committed) >= 0n ? BigInt(p.committed) : BigInt(p.low);
-  const pending = BigInt(p.high) - position;
+  const pending = BigInt(p.high) - groupPosition(p);
   return pending > 0n ? pending : 0n;
 }
 
@@ -111,13 +120,12 @@ export interface StallWatch {
   check(): Promise<StalledPartition[]>;
 }
 
-const ALERT = 'arena-consumer-stalled';
 
 function stalledCard(groupId: string, stalled: readonly StalledPartition[], thresholdMs: number, nowMs: number): MessageCard {
   const longest = Math.max(...stalled.map((s) => nowMs - s.sinceMs));
   const facts: Record<string, string> = { 'Consumer group': groupId, Threshold: formatDuration(thresholdMs) };
   for (const s of stalled.slice(0, 20)) {
-    facts[`${s.topic} [${s.partition}]`] = `${s.pending} message(s) waiting at offset ${s.committed}, still for ${formatDuration(nowMs - s.sinceMs)}`;
+    facts[`${s.topic} [${s.partition}]`] = `${s.pending} message(s) waiting at offset ${groupPosition(s)}, still for ${formatDuration(nowMs - s.sinceMs)}`;
   }
   if (stalled.length > 20) facts['More partitions'] = String(stalled.length - 20);
   const title = `arena-ingest: the consumer has not moved for ${formatDuration(longest)} on ${stalled.length} partition${stalled.length === 1 ? '' : 's'}`;
@@ -154,6 +162,11 @@ export function createStallWatch(options: StallWatchOptions): StallWatch {
   const { redis, alerts, notifier, log, gauge } = options;
   const now = options.now ?? Date.now;
   const key = `${bullPrefix(options.fleetPrefix)}:fleet:arena:partition-progress:${options.groupId}`;
+  const alertName = `arena-consumer-stalled:${options.groupId}`;
+  /** The position is for display (fleet status): a failure to store it (Postgres down) must not stop the alert. */
+  const report = async (position: GroupPosition): Promise<void> => {
+    await options.onChecked?.(position).catch((error: unknown) => log.warn({ err: error }, 'consumer group position not stored'));
+  };
 
   return {
     async check() {
@@ -161,7 +174,7 @@ export function createStallWatch(options: StallWatchOptions): StallWatch {
       if (progress.length === 0) return [];
       const nowMs = now();
       const args: string[] = [];
-      for (const p of progress) args.push(`${p.topic}:${p.partition}`, p.committed, pendingMessages(p) > 0n ? '1' : '0');
+      for (const p of progress) args.push(`${p.topic}:${p.partition}`, String(groupPosition(p)), pendingMessages(p) > 0n ? '1' : '0');
       const since = (await redis.eval(TRACK, 1, key, ...args, String(nowMs))) as string[];
       const stalled: StalledPartition[] = [];
       progress.forEach((p, i) => {
@@ -170,27 +183,28 @@ export function createStallWatch(options: StallWatchOptions): StallWatch {
         gauge?.set({ topic: p.topic, partition: String(p.partition) }, pending > 0n ? Math.round((nowMs - sinceMs) / 1000) : 0);
         if (pending > 0n && nowMs - sinceMs > options.thresholdMs) stalled.push({ ...p, pending, sinceMs });
       });
-      await options.onChecked?.({
+      const position: GroupPosition = {
         messagesBehind: Number(progress.reduce((sum, p) => sum + pendingMessages(p), 0n)),
         partitions: progress.length,
         stalledPartitions: stalled.length,
         checkedAt: new Date(nowMs).toISOString(),
-      });
-
+      };
       if (stalled.length === 0) {
-        const closed = await alerts.clear(ALERT);
+        const closed = await alerts.clear(alertName);
         if (closed) {
           log.info({ groupId: options.groupId, stalledSince: new Date(closed.sinceMs) }, 'the consumer moves again on every partition');
           await notifier.send(movingCard(options.groupId, closed.sinceMs));
         }
+        await report(position);
         return stalled;
       }
       log.warn(
-        { groupId: options.groupId, stalled: stalled.map((s) => ({ topic: s.topic, partition: s.partition, offset: s.committed, pending: String(s.pending), stalledSeconds: Math.round((nowMs - s.sinceMs) / 1000) })) },
+        { groupId: options.groupId, stalled: stalled.map((s) => ({ topic: s.topic, partition: s.partition, offset: String(groupPosition(s)), pending: String(s.pending), stalledSeconds: Math.round((nowMs - s.sinceMs) / 1000) })) },
         'consumer stalled: messages wait behind a committed offset that stands still',
       );
-      const alert = await alerts.raise(ALERT, nowMs);
-      if (alert.notify && !(await notifier.send(stalledCard(options.groupId, stalled, options.thresholdMs, nowMs)))) await alerts.undelivered(ALERT, nowMs);
+      const alert = await alerts.raise(alertName, nowMs);
+      if (alert.notify && !(await notifier.send(stalledCard(options.groupId, stalled, options.thresholdMs, nowMs)))) await alerts.undelivered(alertName, nowMs);
+      await report(position);
       return stalled;
     },
   };

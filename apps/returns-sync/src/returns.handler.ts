@@ -248,7 +248,18 @@ export function createReturnsHandlers(deps: ReturnsHandlerDeps): ReturnsHandlers
       });
       const refusedIds = new Set(refused.map((r) => r.objectID));
       const saved = refusedIds.size === 0 ? records.map((r) => r.objectID) : records.filter((r) => !refusedIds.has(r.objectID)).map((r) => r.objectID);
-      await deps.refused.settle(payload.runId, saved, refused);
+      // a run taken over meanwhile counts for nothing: its page must not list (or unlist) refusals the new run decides
+      if (!(await runs.touch(payload.runId, payload.claimToken))) {
+        return { skipped: `skipped: run ${payload.runId} was taken over while page ${payload.page} was being saved: its refusals are not recorded` };
+      }
+      try {
+        await deps.refused.settle(payload.runId, saved, refused);
+      } catch (error) {
+        const problem = `order_return_algolia_refused not updated (the migrations must run on the returns database too): ${errorText(error)}`;
+        // a refusal must be recorded, or the page fails and is retried; unlisting saved returns can wait for the next run
+        if (refused.length > 0) throw new Error(problem, { cause: error });
+        ctx.log.warn({ err: error }, problem);
+      }
       for (const { objectID, reason } of refused) ctx.log.warn({ objectID, reason }, 'Algolia refused this return: set aside in order_return_algolia_refused, the rest of the page is saved');
       return { counts: { rows: count, records: saved.length, refused: refused.length }, result: { page: payload.page, rows: count, refused: [...refusedIds] } };
     },

@@ -111,6 +111,8 @@ export async function sendBatches(
       if (batch.length > 1) {
         const half = Math.ceil(batch.length / 2);
         await postIsolating(batch.slice(0, half));
+        const failedMeanwhile = failure as { error: unknown } | undefined; // another batch in flight failed the write
+        if (failedMeanwhile !== undefined) throw failedMeanwhile.error;
         await postIsolating(batch.slice(half));
         return;
       }

@@ -9,7 +9,8 @@ CREATE TABLE order_return_algolia_refused (
   index_name        text         NOT NULL,
   object_id         text         NOT NULL,
   reason            text         NOT NULL,
-  -- the run (order_return_algolia_sync.id) that last had it refused
+  -- the run (order_return_algolia_sync.id) that last had it refused; `refusals` counts the runs that
+  -- had it refused (a failed run's window is redone, so one version of a return may count twice)
   run_id            bigint       NOT NULL,
   refusals          integer      NOT NULL DEFAULT 1,
   first_refused_at  timestamptz  NOT NULL DEFAULT now(),
