@@ -14,6 +14,7 @@ import { createIdempotentProducer, createKafka, createTopics, type Admin } from 
 import { startArenaPersonEmulator } from '../test/emulators/arena-person.ts';
 import { ensureInfra } from '../test/infra/index.ts';
 import { createDatabaseFromTemplate, dropDatabase } from '../test/infra/postgres.ts';
+import { deletePrefixKeys } from '../test/infra/redis.ts';
 import { freePort } from '../test/infra/process.ts';
 import { generateArenaTraffic } from '../test/support/arena-fixtures.ts';
 import { benchResult, round, type BenchResult } from './support/result.ts';
@@ -181,6 +182,7 @@ export async function runArenaIngestBench(n: number): Promise<BenchResult> {
     await persons.close();
     await db.end();
     await dropDatabase(infra.pgAdminUrl, dbName);
+    await deletePrefixKeys(infra.redisUrl, `bench-arena-${run}`);
     await infra.stopWhatWeStarted();
   }
 }

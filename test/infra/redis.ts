@@ -68,16 +68,21 @@ export async function ensureRedis(log: (msg: string) => void = () => undefined):
   };
 }
 
-/** Removes every Redis key of a fleet prefix (a test's or a benchmark's). */
+/**
+ * Removes every Redis key of a fleet prefix (a test's or a benchmark's): the fleet's own keys
+ * (`{prefix}...`) and the ones an app names after it (`prefix:...`, e.g. slot-sync's cache).
+ */
 export async function deletePrefixKeys(redisUrl: string, prefix: string): Promise<void> {
   const redis = new Redis(redisUrl);
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `{${prefix}}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    for (const pattern of [`{${prefix}}*`, `${prefix}:*`]) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length > 0) await redis.del(...keys);
+      } while (cursor !== '0');
+    }
   } finally {
     redis.disconnect();
   }
