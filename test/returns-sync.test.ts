@@ -280,6 +280,33 @@ describe('the claim', () => {
     expect(ledger).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/still active/) as unknown });
   });
 
+  test("a run that takes over waits for the earlier run's page still saving: its older rows cannot overwrite the newer ones", async () => {
+    const f = await setUp({ RETURNS_STALE_AFTER: '1s' });
+    await seedReturns(db.pool, f.table, { firstId: 1, count: 10, from: new Date(Date.now() - 60 * minute), to: new Date(Date.now() - minute) });
+    await db.pool.query(`UPDATE ${f.table} SET reason = 'version 1' WHERE id = 5`);
+    const batches = () => emulator.counters.requestsByRoute['POST /1/indexes/:index/batch'] ?? 0;
+    const before = batches();
+    // the first run's page reads version 1, then its save is slow: the client gives up on the request
+    // after its 2 s connect timeout and sends it again (the emulator applies the first one only after
+    // 6 s, after this test); meanwhile its run's heartbeat goes stale
+    emulator.inject({ latencyMs: 6000, onlyPaths: /\/batch$/ });
+    const first = f.run('returns.sync');
+    await waitUntil("the first run's page saving", () => batches() > before);
+    emulator.inject(null);
+    await db.pool.query(`UPDATE ${f.table} SET reason = 'version 2', updated_at = now() WHERE id = 5`);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // the second run takes over, reads version 2 and saves it at once: it must not be overwritten by the first run's late save
+    const second = await f.run('returns.sync');
+    expect(second.state).toBe('completed');
+    const [taken, taker] = await f.state();
+    expect(taken).toMatchObject({ status: 3, error: expect.stringMatching(/taken over/) as unknown });
+    expect(taker).toMatchObject({ status: 0 });
+    expect((await first).state).toBe('failed'); // taken over: it counts for nothing
+    expect(emulator.indices.get(f.index, '5')).toMatchObject({ reason: 'version 2' });
+    const pages = (await f.ledger('returns.syncPage')).map((r) => r.reason ?? r.status);
+    expect(pages).toEqual([`skipped: run ${taken!.id} was taken over while page 1 was being saved: its refusals are not recorded`, 'succeeded']);
+  });
+
   test('a stale lock (no heartbeat for longer than the timeout) is taken over: the window starts at the last success minus the overlap', async () => {
     const f = await setUp({ RETURNS_STALE_AFTER: '5m', RETURNS_OVERLAP: '30m' });
     const lastEnd = new Date(Date.now() - 3 * 60 * minute);

@@ -48,6 +48,8 @@ export interface ReturnsHandlerDeps {
   workerId: string;
   /** How often a planning run renews its heartbeat. */
   heartbeatEveryMs?: number;
+  /** How long a run waits for pages of an earlier run still saving before it plans its own (default 10 min). */
+  otherPagesWaitMs?: number | undefined;
 }
 
 /** Pages added to the processing queue per round trip while planning. */
@@ -121,6 +123,39 @@ export function createReturnsHandlers(deps: ReturnsHandlerDeps): ReturnsHandlers
     }
     await flush();
     return { pages, rows };
+  };
+
+  /**
+   * Waits until no page of another run is active. A run taken over (or failed while some of its
+   * pages still ran) can have a page between its read and its save: saved after this run's pages,
+   * its older rows would overwrite newer ones in the index. Its waiting pages need no wait: they find
+   * their run inactive and do nothing. Gives up after `limitMs` (a page hung longer than that is
+   * reclaimed by BullMQ's stall detection, and skips).
+   */
+  const waitForOtherRunsPages = async (run: RunRow, ctx: RunContext, limitMs: number): Promise<number> => {
+    const queue = deps.pagesQueue;
+    if (!queue) return 0;
+    const started = Date.now();
+    let lastBeat = started;
+    let logged = false;
+    for (;;) {
+      const others = (await queue.getActive()).filter((job) => job.name === pageDef.name && (job.data as PagePayload).claimToken !== run.claimToken);
+      if (others.length === 0) return logged ? Date.now() - started : 0;
+      if (!logged) {
+        ctx.log.info({ stateRunId: run.id, pages: others.map((job) => job.id) }, "waiting for the pages of an earlier run that are still saving, so that their older rows cannot overwrite this run's");
+        logged = true;
+      }
+      if (Date.now() - started >= limitMs) {
+        ctx.log.warn({ stateRunId: run.id, pages: others.map((job) => job.id) }, 'pages of an earlier run are still active: planning anyway');
+        return Date.now() - started;
+      }
+      if (Date.now() - lastBeat >= heartbeatEveryMs) {
+        lastBeat = Date.now();
+        if (!(await runs.touch(run.id, run.claimToken))) throw new UnrecoverableError(`run ${run.id} was taken over while it waited for an earlier run's pages`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ctx.signal.throwIfAborted();
+    }
   };
 
   /** Failures of this run's pages (a page of an earlier claim of the same job does not count). */
@@ -215,6 +250,8 @@ export function createReturnsHandlers(deps: ReturnsHandlerDeps): ReturnsHandlers
     ctx.log.info({ stateRunId: run.id, kind, window: windowText(run), advancesWatermark: run.advancesWatermark }, 'run claimed');
     let planned: { pages: number; rows: number };
     try {
+      const waitedMs = await waitForOtherRunsPages(run, ctx, deps.otherPagesWaitMs ?? 10 * 60_000);
+      if (waitedMs > 0) ctx.log.info({ stateRunId: run.id, waitedMs }, "the earlier run's pages have finished");
       planned = await enqueuePages(run, ctx);
       if (!(await runs.markPlanned(run, planned.pages))) throw new UnrecoverableError(`run ${run.id} was taken over while its pages were being planned`);
     } catch (error) {
