@@ -425,6 +425,9 @@ describe('queues and runs', () => {
     expect(metrics).toMatch(/^syncfleet_queue_jobs\{queue="sample",state="delayed"[^}]*\} 1$/m);
     expect(metrics).toMatch(/^syncfleet_queue_jobs\{queue="sample",state="failed"[^}]*\} 0$/m);
     expect(metrics).not.toMatch(/^syncfleet_sync_lag_seconds\{/m); // never succeeded: no lag yet
+    // the thresholds the scheduler alerts at: 3 ticks of the sync's most frequent periodic job, at least 15 minutes
+    expect(metrics).toMatch(/^syncfleet_sync_lag_threshold_seconds\{sync="returns-sync"[^}]*\} 2700$/m);
+    expect(metrics).not.toMatch(/^syncfleet_sync_lag_threshold_seconds\{sync="sample"/m); // its tick is disabled here: no threshold
     expect(metrics).toMatch(/^syncfleet_process_cpu_seconds_total/m);
 
     await fleet.control.resume('sample');

@@ -131,6 +131,7 @@ export function createSchedulerApp(config: SchedulerConfig, deps: SchedulerDeps 
         if (config.AUTH_DISABLED) log.warn('AUTH_DISABLED=true: the API and the dashboard answer anyone who can reach them');
         const server = await createHttpServer({
           control,
+          lagThresholds: config.lagAlertMs,
           auth: config.AUTH_DISABLED
             ? undefined
             : { apiToken: config.API_TOKEN, dashboardUser: config.DASHBOARD_USER, dashboardPassword: config.DASHBOARD_PASSWORD },

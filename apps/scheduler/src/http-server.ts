@@ -17,6 +17,8 @@ export interface HttpServerOptions {
   log: Logger;
   /** What /healthz reports; `ok: false` answers 503. */
   health: () => { ok: boolean } & Record<string, unknown>;
+  /** Per sync, the lag (ms) above which the scheduler alerts (0: none), exposed on /metrics. */
+  lagThresholds?: ReadonlyMap<string, number> | undefined;
 }
 
 const pathOf = (url: string): string => url.split('?')[0] ?? url;
@@ -48,7 +50,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Fast
     const status = options.health();
     return reply.code(status.ok ? 200 : 503).send(status);
   });
-  registerFleetMetrics(registry, control, log);
+  registerFleetMetrics(registry, control, log, options.lagThresholds);
   server.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   registerApiRoutes(server, control);
   await registerDashboard(server, control);

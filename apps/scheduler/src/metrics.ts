@@ -5,7 +5,7 @@ import type { FleetControl } from '@syncfleet/control';
 import type { Logger } from '@syncfleet/log';
 import type { Registry } from '@syncfleet/metrics';
 
-export function registerFleetMetrics(registry: Registry, control: FleetControl, log: Logger): void {
+export function registerFleetMetrics(registry: Registry, control: FleetControl, log: Logger, lagThresholds: ReadonlyMap<string, number> = new Map()): void {
   const scrapeErrors = new Gauge({
     name: 'syncfleet_scheduler_scrape_errors',
     help: 'Fleet gauges that could not be read on the last scrape (Redis or Postgres unreachable): 0 when all were',
@@ -52,4 +52,13 @@ export function registerFleetMetrics(registry: Registry, control: FleetControl, 
       }
     },
   });
+
+  // static: what this scheduler alerts at, so that a Prometheus rule can compare the lag with it
+  const thresholds = new Gauge({
+    name: 'syncfleet_sync_lag_threshold_seconds',
+    help: "The lag above which the scheduler posts a Teams card for each sync (<SYNC>_LAG_ALERT_MS or its default; absent when 0)",
+    labelNames: ['sync'],
+    registers: [registry],
+  });
+  for (const [sync, ms] of lagThresholds) if (ms > 0) thresholds.set({ sync }, Math.round(ms / 1000));
 }
