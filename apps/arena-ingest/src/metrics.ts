@@ -3,7 +3,7 @@ import type { Pool } from '@syncfleet/db';
 import { createSyncState } from '@syncfleet/db';
 import type { Logger } from '@syncfleet/log';
 import { Counter, Gauge, Histogram, type Registry } from '@syncfleet/metrics';
-import { THEME_COLORS, toFacts, type MessageCard, type Notifier } from '@syncfleet/notify';
+import { messageCard, THEME_COLORS, toFacts, type MessageCard, type Notifier } from '@syncfleet/notify';
 import { countByStatus } from './arena-store.ts';
 import { arenaTableNames, ingestStatuses, type IngestStatus } from './domain/arena-message.ts';
 import type { ChunkSummary, RetrySummary } from './ingest.ts';
@@ -106,9 +106,7 @@ export function failedGrewCard(previous: number, counts: RowCounts, fleet: strin
   const now = failedTotal(counts);
   const facts: Record<string, number | string> = { Fleet: fleet, 'FAILED before': previous, 'FAILED now': now };
   for (const [table, byStatus] of counts) if ((byStatus.get('FAILED') ?? 0) > 0) facts[`FAILED in ${table}`] = byStatus.get('FAILED') ?? 0;
-  return {
-    '@type': 'MessageCard',
-    '@context': 'https://schema.org/extensions',
+  return messageCard({
     summary: `arena-ingest: FAILED rows grew from ${previous} to ${now}`,
     themeColor: THEME_COLORS.failure,
     title: `arena-ingest: ${now - previous} more FAILED row${now - previous === 1 ? '' : 's'} in arena_data`,
@@ -120,7 +118,7 @@ export function failedGrewCard(previous: number, counts: RowCounts, fleet: strin
         markdown: false,
       },
     ],
-  };
+  });
 }
 
 /**

@@ -13,8 +13,8 @@ import type { Redis } from 'ioredis';
 import type { Admin } from '@syncfleet/kafka';
 import type { Logger } from '@syncfleet/log';
 import type { Gauge } from '@syncfleet/metrics';
-import { formatDuration, THEME_COLORS, toFacts, type MessageCard, type Notifier } from '@syncfleet/notify';
-import { bullPrefix, type AlertState } from '@syncfleet/runtime';
+import { formatDuration, messageCard, THEME_COLORS, toFacts, type MessageCard, type Notifier } from '@syncfleet/notify';
+import { fleetKeys, type AlertState } from '@syncfleet/runtime';
 
 export interface PartitionProgress {
   topic: string;
@@ -120,7 +120,6 @@ export interface StallWatch {
   check(): Promise<StalledPartition[]>;
 }
 
-
 function stalledCard(groupId: string, stalled: readonly StalledPartition[], thresholdMs: number, nowMs: number): MessageCard {
   const longest = Math.max(...stalled.map((s) => nowMs - s.sinceMs));
   const facts: Record<string, string> = { 'Consumer group': groupId, Threshold: formatDuration(thresholdMs) };
@@ -129,10 +128,7 @@ function stalledCard(groupId: string, stalled: readonly StalledPartition[], thre
   }
   if (stalled.length > 20) facts['More partitions'] = String(stalled.length - 20);
   const title = `arena-ingest: the consumer has not moved for ${formatDuration(longest)} on ${stalled.length} partition${stalled.length === 1 ? '' : 's'}`;
-  return {
-    '@type': 'MessageCard',
-    '@context': 'https://schema.org/extensions',
-    summary: title,
+  return messageCard({
     themeColor: THEME_COLORS.failure,
     title,
     sections: [
@@ -143,25 +139,22 @@ function stalledCard(groupId: string, stalled: readonly StalledPartition[], thre
         markdown: false,
       },
     ],
-  };
+  });
 }
 
 function movingCard(groupId: string, sinceMs: number): MessageCard {
   const title = 'arena-ingest: the consumer moves again on every partition';
-  return {
-    '@type': 'MessageCard',
-    '@context': 'https://schema.org/extensions',
-    summary: title,
+  return messageCard({
     themeColor: THEME_COLORS.success,
     title,
     sections: [{ activityTitle: title, facts: toFacts({ 'Consumer group': groupId, 'Reported stalled since': new Date(sinceMs).toISOString() }), markdown: false }],
-  };
+  });
 }
 
 export function createStallWatch(options: StallWatchOptions): StallWatch {
   const { redis, alerts, notifier, log, gauge } = options;
   const now = options.now ?? Date.now;
-  const key = `${bullPrefix(options.fleetPrefix)}:fleet:arena:partition-progress:${options.groupId}`;
+  const key = fleetKeys(options.fleetPrefix).partitionProgress(options.groupId);
   const alertName = `arena-consumer-stalled:${options.groupId}`;
   /** The position is for display (fleet status): a failure to store it (Postgres down) must not stop the alert. */
   const report = async (position: GroupPosition): Promise<void> => {
@@ -173,18 +166,19 @@ export function createStallWatch(options: StallWatchOptions): StallWatch {
       const progress = await options.read();
       if (progress.length === 0) return [];
       const nowMs = now();
+      const pending = progress.map(pendingMessages);
       const args: string[] = [];
-      for (const p of progress) args.push(`${p.topic}:${p.partition}`, String(groupPosition(p)), pendingMessages(p) > 0n ? '1' : '0');
+      progress.forEach((p, i) => args.push(`${p.topic}:${p.partition}`, String(groupPosition(p)), pending[i]! > 0n ? '1' : '0'));
       const since = (await redis.eval(TRACK, 1, key, ...args, String(nowMs))) as string[];
       const stalled: StalledPartition[] = [];
       progress.forEach((p, i) => {
         const sinceMs = Number(since[i]);
-        const pending = pendingMessages(p);
-        gauge?.set({ topic: p.topic, partition: String(p.partition) }, pending > 0n ? Math.round((nowMs - sinceMs) / 1000) : 0);
-        if (pending > 0n && nowMs - sinceMs > options.thresholdMs) stalled.push({ ...p, pending, sinceMs });
+        const behind = pending[i]!;
+        gauge?.set({ topic: p.topic, partition: String(p.partition) }, behind > 0n ? Math.round((nowMs - sinceMs) / 1000) : 0);
+        if (behind > 0n && nowMs - sinceMs > options.thresholdMs) stalled.push({ ...p, pending: behind, sinceMs });
       });
       const position: GroupPosition = {
-        messagesBehind: Number(progress.reduce((sum, p) => sum + pendingMessages(p), 0n)),
+        messagesBehind: Number(pending.reduce((sum, n) => sum + n, 0n)),
         partitions: progress.length,
         stalledPartitions: stalled.length,
         checkedAt: new Date(nowMs).toISOString(),

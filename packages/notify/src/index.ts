@@ -3,6 +3,7 @@ export {
   THEME_COLORS,
   describeError,
   formatDuration,
+  messageCard,
   runFailedCard,
   runRecoveredCard,
   runSucceededCard,

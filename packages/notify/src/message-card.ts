@@ -81,7 +81,8 @@ export function toFacts(facts: Readonly<Record<string, FactValue>> | readonly Me
   return out;
 }
 
-function card(input: { title: string; summary?: string; themeColor: string; sections: MessageCardSection[] }): MessageCard {
+/** The MessageCard envelope around a title, a color and sections (the summary defaults to the title). */
+export function messageCard(input: { title: string; summary?: string; themeColor: string; sections: MessageCardSection[] }): MessageCard {
   return {
     '@type': 'MessageCard',
     '@context': 'https://schema.org/extensions',
@@ -112,7 +113,7 @@ const isoText = (value: Date | string): string => (value instanceof Date ? value
 /** Red card: a run failed for good (its last attempt failed); "still failing" when earlier runs did too. */
 export function runFailedCard(input: RunFailedCardInput): MessageCard {
   const still = input.failing !== undefined && input.failing.runs > 1;
-  return card({
+  return messageCard({
     title: still ? `${input.jobName} still failing (${input.failing!.runs} failed runs)` : `${input.jobName} failed`,
     summary: `${input.jobName} failed after ${input.attempts} attempt${input.attempts === 1 ? '' : 's'}`,
     themeColor: THEME_COLORS.failure,
@@ -152,7 +153,7 @@ export interface RunRecoveredCardInput {
 /** Green card: a job that had failed (and was reported) succeeded again. */
 export function runRecoveredCard(input: RunRecoveredCardInput): MessageCard {
   const title = `${input.jobName} recovered after ${input.failedRuns} failed run${input.failedRuns === 1 ? '' : 's'}`;
-  return card({
+  return messageCard({
     title,
     themeColor: THEME_COLORS.success,
     sections: [
@@ -209,7 +210,7 @@ export function syncLaggingCard(input: SyncLaggingCardInput): MessageCard {
     markdown: false,
   };
   if (input.lastRun?.error) section.text = truncateText(input.lastRun.error);
-  return card({ title, themeColor: THEME_COLORS.failure, sections: [section] });
+  return messageCard({ title, themeColor: THEME_COLORS.failure, sections: [section] });
 }
 
 export interface SyncCaughtUpCardInput {
@@ -222,7 +223,7 @@ export interface SyncCaughtUpCardInput {
 /** Green card: a sync that was reported as lagging has a fresh successful run. */
 export function syncCaughtUpCard(input: SyncCaughtUpCardInput): MessageCard {
   const title = `${input.sync} caught up`;
-  return card({
+  return messageCard({
     title,
     themeColor: THEME_COLORS.success,
     sections: [
@@ -245,7 +246,7 @@ export interface RunSucceededCardInput {
 export function runSucceededCard(input: RunSucceededCardInput): MessageCard {
   const section: MessageCardSection = { activityTitle: input.title, facts: toFacts(input.facts), markdown: false };
   if (input.text !== undefined) section.text = truncateText(input.text);
-  return card({ title: input.title, themeColor: THEME_COLORS.success, sections: [section] });
+  return messageCard({ title: input.title, themeColor: THEME_COLORS.success, sections: [section] });
 }
 
 export interface TestCardInput {
@@ -256,7 +257,7 @@ export interface TestCardInput {
 /** Blue card sent by a dry run with notifications on: proves the webhook works, changes nothing. */
 export function testCard(input: TestCardInput): MessageCard {
   const title = `Test notification from ${input.jobName}`;
-  return card({
+  return messageCard({
     title,
     themeColor: THEME_COLORS.info,
     sections: [

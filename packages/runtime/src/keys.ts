@@ -24,6 +24,8 @@ export interface FleetKeys {
   scheduledQueues: string;
   /** Hash sync -> lag alert threshold in ms (0: none), as the scheduler last started with: `fleet status` reads it. */
   lagThresholds: string;
+  /** Hash `<topic>:<partition>` -> `<position>|<since ms>` of a consumer group (arena-ingest's stall watch). */
+  partitionProgress(groupId: string): string;
 }
 
 export function fleetKeys(fleetPrefix: string): FleetKeys {
@@ -36,5 +38,6 @@ export function fleetKeys(fleetPrefix: string): FleetKeys {
     alert: (name) => `${base}:alert:${name}`,
     scheduledQueues: `${base}:scheduled-queues`,
     lagThresholds: `${base}:lag-thresholds`,
+    partitionProgress: (groupId) => `${base}:arena:partition-progress:${groupId}`,
   };
 }
